@@ -1,0 +1,30 @@
+/*
+ * errlist: the list of causes a loader hands back.
+ *
+ * Policy and word-list loading reports every mistake in one run, each as
+ * "file:line:column: message", so an author fixes a file in one pass (as
+ * `smtpd -n` and `nginx -t` do).  The list owns its strings.
+ */
+#ifndef COMMENTD_ERRLIST_H
+#define COMMENTD_ERRLIST_H
+
+#include <stddef.h>
+
+struct errlist {
+	char	**msgs;
+	size_t	  n;
+	size_t	  cap;
+};
+
+void	errlist_init(struct errlist *);
+void	errlist_free(struct errlist *);
+
+/* Adds "file:line:column: message"; line 0 leaves out line and column. */
+void	errlist_add(struct errlist *, const char *file, unsigned line,
+	    unsigned column, const char *fmt, ...)
+	    __attribute__((format(printf, 5, 6)));
+
+/* Adds a message as it is (already prefixed). */
+void	errlist_add_raw(struct errlist *, const char *msg);
+
+#endif
