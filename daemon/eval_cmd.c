@@ -29,9 +29,9 @@
 
 /* A rule id and how many comments it fired on. */
 struct eval_hits {
-	const char	*id;		/* the rule's, or a copy for other_hits */
+	const char	*id;	/* the rule's, or a copy in other_hits */
 	uint64_t	 count;
-	uint64_t	 last;		/* serial of the last comment counted */
+	uint64_t	 last;	/* serial of the last comment counted */
 };
 
 /* One run: the policy, the reused evaluator state and the tallies. */
@@ -344,9 +344,10 @@ static void
 eval_cmd_top_rules(struct eval_run *run)
 {
 	struct eval_hits	*all;
-	size_t			 n = 0, total = run->p->nrules + run->nother;
+	size_t			 n = 0;
 
-	if ((all = calloc(total + 1, sizeof *all)) == NULL)
+	all = calloc(run->p->nrules + run->nother + 1, sizeof *all);
+	if (all == NULL)
 		return;
 	for (size_t i = 0; i < run->p->nrules; i++) {
 		if (run->rule_hits[i].count > 0)
@@ -378,7 +379,10 @@ eval_cmd_top_rules(struct eval_run *run)
 static void
 eval_cmd_count(struct eval_run *run, const char *label, uint64_t n)
 {
-	double	share = run->nread ? 100.0 * (double)n / (double)run->nread : 0;
+	double	share = 0;
+
+	if (run->nread > 0)
+		share = 100.0 * (double)n / (double)run->nread;
 
 	fprintf(run->err, "  %-14s %8llu  %5.1f%%\n", label,
 	    (unsigned long long)n, share);
@@ -413,9 +417,9 @@ eval_cmd_summary(struct eval_run *run, uint64_t wall_ns)
 	    wall_s > 0 ? (double)run->nread / wall_s : 0.0, wall_s);
 	fprintf(run->err, "  %-14s %8.0f comments/s in the engine alone\n", "",
 	    eval_s > 0 ? (double)evaluated / eval_s : 0.0);
-	fprintf(run->err, "  %-14s rate limits (%zu in this policy), duplicates "
-	    "and new-commenter rules:\n  %-14s they need Redis, and --eval "
-	    "runs without it\n", "skipped", p->nrate_limits, "");
+	fprintf(run->err, "  %-14s rate limits (%zu in this policy), "
+	    "duplicates and new-commenter rules:\n  %-14s they need Redis, "
+	    "and --eval runs without it\n", "skipped", p->nrate_limits, "");
 }
 
 /* Runs every line of the reader through the policy. */

@@ -8,6 +8,7 @@
  * command line.  This file only parses options and dispatches; it must not
  * grow logic of its own.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,18 +52,20 @@ main_usage(FILE *f)
 	    "       commentd --eval -p POLICY [FILE|-]\n"
 	    "       commentd -h | -V\n"
 	    "\n"
-	    "  -t, --test           check POLICY and print every error as\n"
-	    "                       file:line:column, or `policy OK` and its counts\n"
-	    "  --eval               evaluate JSON Lines comments from FILE (or\n"
-	    "                       standard input), one {\"id\", \"body\",\n"
-	    "                       \"author\": {\"id\", \"name\"}} a line; print one\n"
-	    "                       verdict a line and a summary on standard error\n"
+	    "  -t, --test           check POLICY; print every error as\n"
+	    "                       file:line:column, or `policy OK`\n"
+	    "  --eval               evaluate JSON Lines comments from FILE\n"
+	    "                       (or standard input), one a line:\n"
+	    "                       {\"id\", \"body\", "
+	    "\"author\": {\"id\", \"name\"}};\n"
+	    "                       print one verdict a line, and a summary\n"
+	    "                       on standard error\n"
 	    "  -p, --policy POLICY  the policy file\n"
 	    "  -h, --help           show this help\n"
 	    "  -V, --version        show the version\n"
 	    "\n"
-	    "Exit status: 0 success, 1 the policy or some input line was in error,\n"
-	    "2 a wrong command line.\n");
+	    "Exit status: 0 success, 1 the policy or some input line was\n"
+	    "in error, 2 a wrong command line.\n");
 }
 
 /* Complains about the command line and returns the usage exit status. */
@@ -121,7 +124,12 @@ main_test_policy(const char *path)
 	    p->nrate_limits, main_plural(p->nrate_limits, "limit", "limits"),
 	    nexamples, main_plural(nexamples, "example", "examples"));
 	policy_free(p);
-	return fflush(stdout) == 0 ? 0 : 1;
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "commentd: writing the report: %s\n",
+		    strerror(errno));
+		return 1;
+	}
+	return 0;
 }
 
 /* Parses the command line and runs the mode it asks for. */

@@ -119,7 +119,7 @@ verdict_json(json_t *id, const struct comment *c, const struct verdict *v,
 			return NULL;
 		}
 	}
-	/* "o" steals, so a NULL from a failed allocation makes json_pack fail. */
+	/* "o" steals; a NULL from a failed allocation makes json_pack fail. */
 	return json_pack("{s:O, s:s, s:i, s:o, s:{s:o, s:o, s:s}, s:I, s:I}",
 	    "id", id != NULL ? id : json_null(),
 	    "decision", decision_name(v->decision),

@@ -40,6 +40,7 @@ json_t	*verdict_json(json_t *id, const struct comment *c,
  * there is no "id" key (an HTTP error that has no comment to name).
  * `message` need not be valid UTF-8: invalid bytes are replaced.
  */
-json_t	*verdict_json_error(json_t *id, const char *code, const char *message);
+json_t	*verdict_json_error(json_t *id, const char *code,
+	    const char *message);
 
 #endif

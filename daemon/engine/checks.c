@@ -107,7 +107,7 @@ cat_letter(utf8proc_category_t c)
 	return c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_LO;
 }
 
-/* White space: Unicode separators and the ASCII and C1 controls that space text. */
+/* White space: Unicode separators and the controls that space text. */
 static bool
 is_space(utf8proc_int32_t cp)
 {
@@ -282,7 +282,7 @@ domain_at(const char *text, size_t len, size_t i)
 	    url_end(text, len, j) : j;
 }
 
-/* The end of a link starting at text[i] (prev is the code point before), or 0. */
+/* The end of a link at text[i] (prev: the code point before), or 0. */
 static size_t
 link_at(const char *text, size_t len, size_t i, utf8proc_int32_t prev)
 {

@@ -30,7 +30,7 @@
 #define REGEX_JIT_STACK_MIN	(32 * 1024)
 #define REGEX_JIT_STACK_MAX	(1024 * 1024)
 
-/* A subject over the budget is timed this many times in all; the fastest counts. */
+/* A subject over budget is timed this many times in all; the fastest counts. */
 #define VET_TRIES	3
 
 /* Room for the bytes a variant adds to a run: a prefix, a tail, a NUL. */
@@ -38,6 +38,9 @@
 
 /* Below this many characters every subject is simply matched whole. */
 #define VET_SHORT_MIN	1024
+
+/* Otherwise each is first matched at this fraction of its length. */
+#define VET_SHORT_DIV	8
 
 /*
  * What the vetting subjects are runs of: the characters comments are made
@@ -63,11 +66,12 @@ static const char *const vet_units[] = {
 struct vet_run {
 	char		*buf;
 	size_t		 len;		/* bytes of n characters */
-	size_t		 off1, off2;	/* after the first and second character */
+	size_t		 off1, off2;	/* after the first, second character */
 	size_t		 offmid;	/* after n / 2 characters */
 	size_t		 offn2, offn1;	/* after n - 2 and n - 1 characters */
 	size_t		 nhead;		/* bytes saved in head */
-	char		 head[64], tail[16];	/* saved [0, nhead), [offn2, len) */
+	char		 head[64];	/* saved [0, nhead) */
+	char		 tail[16];	/* saved [offn2, len) */
 	uint8_t		 bytes[32];	/* the set of bytes it is made of */
 	char		 around;	/* a head and tail that end the run */
 };
@@ -78,7 +82,7 @@ struct regex_runner {
 	pcre2_match_data	*md;
 	uint32_t		 match_limit;
 
-	/* Cached runs, full length and an eighth, + the first-code-unit one. */
+	/* Cached runs, full length and short, + the first-code-unit one. */
 	uint32_t		 vet_length;
 	struct vet_run		 runs[VET_NUNITS + 1][2];
 };
@@ -121,6 +125,7 @@ regex_runner_drop_runs(struct regex_runner *run)
 	run->vet_length = 0;
 }
 
+/* Frees a runner and the runs it cached; NULL is fine. */
 void
 regex_runner_free(struct regex_runner *run)
 {
@@ -157,7 +162,7 @@ count_chars(const char *s, size_t bytes)
 	return n;
 }
 
-/* The byte offset after the first k characters of valid UTF-8. */
+/* The byte offset after the first k characters of valid, terminated UTF-8. */
 static size_t
 utf8_skip(const char *s, size_t k)
 {
@@ -171,12 +176,14 @@ utf8_skip(const char *s, size_t k)
 	return i;
 }
 
+/* Compiles and JIT-compiles a rule, or says where its pattern is wrong. */
 int
 regex_rule_compile(struct rule *r, const char *file, struct errlist *errs)
 {
 	PCRE2_UCHAR msg[256];
 	PCRE2_SIZE off;
-	uint32_t opts = REGEX_OPTIONS | (r->case_sensitive ? 0 : PCRE2_CASELESS);
+	char where[64];
+	uint32_t opts = REGEX_OPTIONS;
 	unsigned column = r->pattern_column;
 	size_t plen, at;
 	int code;
@@ -187,6 +194,8 @@ regex_rule_compile(struct rule *r, const char *file, struct errlist *errs)
 		    "rule %s: regex is missing", r->id);
 		return -1;
 	}
+	if (!r->case_sensitive)
+		opts |= PCRE2_CASELESS;
 	plen = strlen(r->pattern);
 	r->code = pcre2_compile((PCRE2_SPTR)r->pattern, plen, opts, &code,
 	    &off, NULL);
@@ -194,17 +203,18 @@ regex_rule_compile(struct rule *r, const char *file, struct errlist *errs)
 		pcre2_get_error_message(code, msg, sizeof msg);
 		off = off < plen ? off : plen;
 		at = count_chars(r->pattern, off);
-		/* pattern_column is its first character's; a newline loses the count. */
+		/* pattern_column is the first character's; a \n loses it. */
 		if (column > 0 && memchr(r->pattern, '\n', off) == NULL)
 			column += (unsigned)at;
 		if (off < plen)
-			errlist_add(errs, file, r->pattern_line, column,
-			    "rule %s: regex does not compile: %s (at character "
-			    "%zu)", r->id, (char *)msg, at + 1);
+			snprintf(where, sizeof where, "at character %zu",
+			    at + 1);
 		else
-			errlist_add(errs, file, r->pattern_line, column,
-			    "rule %s: regex does not compile: %s (at the end of "
-			    "the pattern)", r->id, (char *)msg);
+			snprintf(where, sizeof where, "at the end of the "
+			    "pattern");
+		errlist_add(errs, file, r->pattern_line, column, "rule %s: "
+		    "regex does not compile: %s (%s)", r->id, (char *)msg,
+		    where);
 		return -1;
 	}
 	/*
@@ -216,6 +226,7 @@ regex_rule_compile(struct rule *r, const char *file, struct errlist *errs)
 	return 0;
 }
 
+/* Frees the compiled pattern; a rule never compiled has none. */
 void
 regex_rule_free(struct rule *r)
 {
@@ -223,6 +234,7 @@ regex_rule_free(struct rule *r)
 	r->code = NULL;
 }
 
+/* The first match, or -1 on any PCRE2 error: never "no match" for "unsure". */
 int
 regex_rule_find(const struct rule *r, struct regex_runner *run,
     const char *subject, size_t len, size_t *start, size_t *end)
@@ -248,14 +260,7 @@ regex_rule_find(const struct rule *r, struct regex_runner *run,
 static size_t
 unit_offset(const char *unit, size_t ubytes, size_t uchars, size_t k)
 {
-	size_t i = 0;
-
-	for (size_t rest = k % uchars; rest > 0; rest--) {
-		do
-			i++;
-		while (i < ubytes && ((unsigned char)unit[i] & 0xC0) == 0x80);
-	}
-	return (k / uchars) * ubytes + i;
+	return (k / uchars) * ubytes + utf8_skip(unit, k % uchars);
 }
 
 /* Whether byte c, in either ASCII case, is in a 256-bit set. */
@@ -305,7 +310,8 @@ vet_run_pair(struct vet_run *pair, const char *unit, uint32_t n)
 {
 	if (vet_run_build(&pair[0], unit, n) == -1)
 		return -1;
-	if (n >= VET_SHORT_MIN && vet_run_build(&pair[1], unit, n / 8) == -1)
+	if (n >= VET_SHORT_MIN &&
+	    vet_run_build(&pair[1], unit, n / VET_SHORT_DIV) == -1)
 		return -1;
 	return 0;
 }
@@ -344,38 +350,40 @@ enum vet_shape {
 	VET_AROUND,		/* such a character, the run, the same again */
 	VET_PREFIX,		/* the pattern's literal start, the run, '!' */
 	VET_LAST_LATE,		/* the run, '!', the required last code unit */
-	VET_LAST_EARLY,		/* a run character, the last code unit, the run, '!' */
+	VET_LAST_EARLY,		/* run character, last code unit, run, '!' */
 };
 
 struct vet_variant {
 	enum vet_shape	 shape;
 	char		 tail;
+	bool		 probe;		/* unlike the others past its middle */
 };
 
 static const struct vet_variant vet_variants[] = {
-	{ VET_PLAIN, 0 }, { VET_TAIL, '!' }, { VET_TAIL, 'x' },
-	{ VET_TAIL, '\x01' }, { VET_AROUND, 0 }, { VET_PREFIX, '!' },
-	{ VET_LAST_LATE, '!' }, { VET_LAST_EARLY, '!' },
+	{ VET_PLAIN, 0, true }, { VET_TAIL, '!', true },
+	{ VET_TAIL, 'x', true }, { VET_TAIL, '\x01', true },
+	{ VET_AROUND, 0, false }, { VET_PREFIX, '!', false },
+	{ VET_LAST_LATE, '!', true }, { VET_LAST_EARLY, '!', false },
 };
 #define VET_NVARIANTS	(sizeof vet_variants / sizeof vet_variants[0])
 
 /* One vetting pass: the rule, what PCRE2 says of it, where errors go. */
 struct vet {
-	const struct rule		*r;
-	const struct policy_limits	*limits;
-	struct regex_runner		*run;
-	const char			*file;
-	struct errlist			*errs;
-	uint32_t			 n;		/* characters per subject */
-	uint32_t			 mid_limit;
-	bool				 jit;
-	bool				 mid_check;	/* not anchored */
-	bool				 shortcuts;	/* start-up checks on */
-	size_t				 last_window;
-	const uint8_t			*startmap;	/* bytes a match starts with */
-	uint8_t				 first, last;	/* required code units, or 0 */
-	char				 prefix[VET_EXTRA - 2]; /* literal start */
-	size_t				 nprefix;
+	const struct rule	*r;
+	const struct policy_limits *limits;
+	struct regex_runner	*run;
+	const char		*file;
+	struct errlist		*errs;
+	uint32_t		 n;		/* characters a subject */
+	uint32_t		 mid_limit;
+	bool			 jit;
+	bool			 mid_check;	/* not anchored */
+	bool			 shortcuts;	/* start-up checks on */
+	size_t			 last_window;
+	const uint8_t		*startmap;	/* a match starts with these */
+	uint8_t			 first, last;	/* required, or 0 */
+	char			 prefix[VET_EXTRA - 2];
+	size_t			 nprefix;
 };
 
 /*
@@ -470,7 +478,7 @@ now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Renders up to `chars` characters of s[0, len), what cannot be seen escaped. */
+/* Renders up to `chars` characters of s[0, len), escaping the invisible. */
 static void
 vet_sample(char *out, size_t size, const char *s, size_t len, size_t chars)
 {
@@ -489,10 +497,12 @@ vet_sample(char *out, size_t size, const char *s, size_t len, size_t chars)
 			w = snprintf(out + o, size - o, "\\%c",
 			    cp == '\t' ? 't' : cp == '\n' ? 'n' : (char)cp);
 		else if (cp < 0x20 || cp == 0x7f)
-			w = snprintf(out + o, size - o, "\\x%02x", (unsigned)cp);
-		else if (cp >= 0x80 && utf8proc_category(cp) >=
-		    UTF8PROC_CATEGORY_ZS)	/* separators, controls, format */
-			w = snprintf(out + o, size - o, "\\u%04x", (unsigned)cp);
+			w = snprintf(out + o, size - o, "\\x%02x",
+			    (unsigned)cp);
+		else if (cp >= 0x80 &&	/* separators, controls, format */
+		    utf8proc_category(cp) >= UTF8PROC_CATEGORY_ZS)
+			w = snprintf(out + o, size - o, "\\u%04x",
+			    (unsigned)cp);
 		else
 			w = snprintf(out + o, size - o, "%.*s", (int)n, s + i);
 		o += w > 0 ? (size_t)w : 0;
@@ -546,20 +556,22 @@ vet_timed(struct vet *vt, const char *s, size_t len)
 				snprintf(why, sizeof why, "hit the PCRE2 match "
 				    "limit");
 			else {
-				snprintf(why, sizeof why, "hit a PCRE2 limit: ");
+				snprintf(why, sizeof why, "hit a PCRE2 "
+				    "limit: ");
 				pcre2_get_error_message(rc, (PCRE2_UCHAR *)why +
 				    strlen(why), sizeof why - strlen(why));
 			}
 			vet_refuse(vt, s, len, why);
 			return -1;
 		}
-		/* Over budget is tried again: a loaded machine can stall one. */
+		/* Over budget is tried again: a busy machine can stall one. */
 		best = took < best ? took : best;
 	}
 	if (best <= budget)
 		return 0;
 	snprintf(why, sizeof why, "took %llu us, budget %u us",
-	    (unsigned long long)(best / 1000), vt->limits->regex_rule_budget_us);
+	    (unsigned long long)(best + 999) / 1000,
+	    vt->limits->regex_rule_budget_us);
 	vet_refuse(vt, s, len, why);
 	return -1;
 }
@@ -603,15 +615,17 @@ vet_mid(struct vet *vt, const char *s, size_t len, size_t mid)
 /*
  * Vets every variant of the runs pair[2].  A whole match tries every start
  * position, too dear to make for every subject of every rule; so each
- * subject is first probed in its middle (vet_mid) and matched at an eighth
- * of its length, that time scaled as if the pattern were quadratic
- * (exponential ones hit a limit there already).  Only a subject that looks
- * slow either way is matched whole and timed.  -1 at the first failure.
+ * subject is first probed in its middle (vet_mid; a head changes nothing
+ * there) and matched at an eighth of its length, that time scaled as if
+ * the pattern were quadratic (exponential ones hit a limit there already).
+ * Only a subject that looks slow either way is matched whole and timed.
+ * -1 at the first failure.
  */
 static int
 vet_run_all(struct vet *vt, struct vet_run *pair)
 {
 	uint64_t budget = (uint64_t)vt->limits->regex_rule_budget_us * 1000;
+	uint64_t scale = VET_SHORT_DIV * VET_SHORT_DIV;
 	const char *s, *ss;
 	size_t len, mid, slen, smid;
 	char extra[VET_EXTRA];
@@ -621,13 +635,14 @@ vet_run_all(struct vet *vt, struct vet_run *pair)
 		s = vet_variant(vt, &pair[0], &vet_variants[i], &len, &mid,
 		    extra);
 		if (s != NULL && vet_worth(vt, &pair[0], extra, len)) {
-			rc = vet_mid(vt, s, len, mid);
+			rc = vet_variants[i].probe ?
+			    vet_mid(vt, s, len, mid) : 0;
 			if (rc == 0 && pair[1].buf == NULL)
 				rc = 1;
 			else if (rc == 0) {
 				ss = vet_variant(vt, &pair[1], &vet_variants[i],
 				    &slen, &smid, extra);
-				rc = vet_time(vt, ss, slen, &prc) * 64 >
+				rc = vet_time(vt, ss, slen, &prc) * scale >
 				    budget / 2 || (prc < 0 &&
 				    prc != PCRE2_ERROR_NOMATCH);
 				vet_run_restore(&pair[1]);
@@ -697,7 +712,8 @@ vet_prefix(const char *p, char *out, size_t size)
 			p += 2;
 			continue;
 		}
-		if (p[0] == '\\' && (p[1] == 's' || ispunct((unsigned char)p[1]))) {
+		if (p[0] == '\\' && (p[1] == 's' ||
+		    ispunct((unsigned char)p[1]))) {
 			c = p[1] == 's' ? ' ' : p[1];
 			p += 2;
 		} else if (p[0] >= 0x20 && p[0] < 0x7f &&
@@ -742,6 +758,7 @@ vet_extra_unit(const struct vet *vt, const struct regex_runner *run)
 	return 0;
 }
 
+/* Runs a rule on every subject worth it; -1 and why at the first it fails. */
 int
 regex_rule_vet(const struct rule *r, const struct policy_limits *limits,
     struct regex_runner *run, const char *file, struct errlist *errs)

@@ -172,9 +172,13 @@ build(struct tokens *tk, const struct ntext *t, const uint32_t *pos,
 				goto fail;
 			if (n < 0)
 				tk->bytes[tk->nbytes++] = '?';
-			else
-				tk->bytes[tk->nbytes++] =
-				    opt[n == 2 ? (combo >> ambiguous++) & 1 : 0];
+			else {
+				/* past the combinations tried, the first meaning */
+				int k = n == 2 && ambiguous < 16 ?
+				    (int)(combo >> ambiguous) & 1 : 0;
+				ambiguous += n == 2;
+				tk->bytes[tk->nbytes++] = opt[k];
+			}
 		} else
 			goto fail;
 		for (size_t b = b0; b < tk->nbytes; b++)
@@ -220,6 +224,16 @@ dedup_last(struct tokens *tk, size_t first)
 static void
 add_collapsed(struct tokens *tk, size_t ri, size_t first)
 {
+	const char *b = tk->bytes + tk->r[ri].off;
+	size_t len = tk->r[ri].len, k;
+
+	/* Most words have no stretched letters: find one before copying. */
+	for (k = 2; k < len; k++)
+		if (b[k] == b[k - 1] && b[k] == b[k - 2] &&
+		    (unsigned char)b[k] < 0x80)
+			break;
+	if (k >= len)
+		return;
 	for (int keep = 1; keep <= 2; keep++) {
 		const struct reading r = tk->r[ri];
 		size_t start = tk->nbytes, i = 0;
@@ -239,9 +253,9 @@ add_collapsed(struct tokens *tk, size_t ri, size_t first)
 				out = (size_t)keep;
 				changed = 1;
 			}
-			for (size_t k = 0; k < out; k++) {
+			for (size_t x = 0; x < out; x++) {
 				tk->bytes[tk->nbytes] = ch;
-				tk->src[tk->nbytes++] = tk->src[r.off + i + k];
+				tk->src[tk->nbytes++] = tk->src[r.off + i + x];
 			}
 			/* the last kept letter stands for the whole run */
 			if (out < run)
@@ -313,11 +327,19 @@ read_word(const struct normalize_opts *o, struct tokens *tk,
 		csym += t->c[core[i]].cls == NC_SYMBOL;
 
 	tok->first = (uint32_t)first;
-	if (csym == 0 && build(tk, t, core, cm, BUILD_LITERAL, 0) == 0 &&
-	    tk->r[tk->nr - 1].len > TOKEN_MAX_BYTES)
+	if (m > TOKEN_MAX_BYTES) {
+		/* No term is this long: one reading, for the substring scan. */
 		tok->flags |= TOKEN_LONG;
-	if (!(tok->flags & TOKEN_LONG) && o->leet &&
-	    (letters > 0 || symbols >= 2)) {
+		if (csym == 0)
+			build(tk, t, core, cm, BUILD_LITERAL, 0);
+		else if (o->leet)
+			build(tk, t, core, cm, BUILD_MASKED, 0);
+		tok->nreadings = (uint16_t)(tk->nr - first);
+		return;
+	}
+	if (csym == 0)
+		build(tk, t, core, cm, BUILD_LITERAL, 0);
+	if (o->leet && (letters > 0 || symbols >= 2)) {
 		if (csym > 0 || digits > 0) {
 			if (masks > 0 && csym > 0)
 				build(tk, t, core, cm, BUILD_MASKED, 0);
@@ -327,7 +349,7 @@ read_word(const struct normalize_opts *o, struct tokens *tk,
 		if ((a > 0 || b > 0) && edge_ok)
 			add_leet(tk, t, pos, m, BUILD_LEET, first);
 	}
-	if (o->collapse_repeats && !(tok->flags & TOKEN_LONG))
+	if (o->collapse_repeats)
 		for (size_t ri = first, n = tk->nr; ri < n; ri++)
 			add_collapsed(tk, ri, first);
 	tok->nreadings = (uint16_t)(tk->nr - first);

@@ -1,0 +1,244 @@
+/*
+ * test_checks: the structural checks (length, caps_ratio, link_count,
+ * repeat_run, non_latin) as tables of texts, in several languages and
+ * scripts, with emoji, and at their thresholds.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "checks.h"
+
+struct check_case {
+	enum check_kind	 kind;
+	double		 above;		/* < 0: not set */
+	double		 below;		/* < 0: not set */
+	unsigned	 min_letters;
+	const char	*text;
+	int		 rc;
+	double		 value;
+	const char	*span;		/* the matched text, when rc is 1 */
+};
+
+#define NONE	(-1.0)
+
+static const struct check_case cases[] = {
+	/* length: code points, not bytes; the threshold itself passes. */
+	{ CHECK_LENGTH, 10, NONE, 0, "short", 0, 5, NULL },
+	{ CHECK_LENGTH, 7, NONE, 0, "exactly", 0, 7, NULL },
+	{ CHECK_LENGTH, 6, NONE, 0, "exactly", 1, 7, "exactly" },
+	{ CHECK_LENGTH, NONE, 2, 0, "a", 1, 1, "a" },
+	{ CHECK_LENGTH, NONE, 2, 0, "ab", 0, 2, NULL },
+	{ CHECK_LENGTH, NONE, 1, 0, "", 1, 0, "" },
+	{ CHECK_LENGTH, 5, NONE, 0, "Привет", 1, 6, "Привет" },
+	{ CHECK_LENGTH, 8, NONE, 0, "日本語のテキスト", 0, 8, NULL },
+	{ CHECK_LENGTH, 2, NONE, 0, "👍👍👍", 1, 3, "👍👍👍" },
+	{ CHECK_LENGTH, 100, 3, 0, "e\xcc\x81", 1, 2, "e\xcc\x81" },
+
+	/* caps_ratio: capitals among letters that have a case. */
+	{ CHECK_CAPS_RATIO, 0.7, NONE, 10, "THIS IS OUTRAGEOUS AND WRONG", 1,
+	    1.0, "THIS IS OUTRAGEOUS AND WRONG" },
+	{ CHECK_CAPS_RATIO, 0.7, NONE, 10, "This is fine, I think.", 0,
+	    2.0 / 16, NULL },
+	{ CHECK_CAPS_RATIO, 0.7, NONE, 10, "OK THEN", 0, 1.0, NULL },
+	{ CHECK_CAPS_RATIO, 0.7, NONE, 10, "ABCDEFGhij", 0, 0.7, NULL },
+	{ CHECK_CAPS_RATIO, 0.7, NONE, 10, "ABCDEFGHij", 1, 0.8,
+	    "ABCDEFGHij" },
+	{ CHECK_CAPS_RATIO, 0.7, NONE, 10, "ΑΥΤΟ ΕΙΝΑΙ ΑΠΑΡΑΔΕΚΤΟ", 1, 1.0,
+	    "ΑΥΤΟ ΕΙΝΑΙ ΑΠΑΡΑΔΕΚΤΟ" },
+	{ CHECK_CAPS_RATIO, 0.7, NONE, 10, "это нормально, правда", 0, 0,
+	    NULL },
+	{ CHECK_CAPS_RATIO, 0.7, NONE, 10, "ÄRGERLICH! DIE STRAẞE IST ZU", 1,
+	    1.0, "ÄRGERLICH! DIE STRAẞE IST ZU" },
+	/* Scripts without case neither shout nor dilute a shout. */
+	{ CHECK_CAPS_RATIO, 0.7, NONE, 10,
+	    "これは本当にひどい記事です THIS IS A DISGRACE", 1, 1.0,
+	    "これは本当にひどい記事です THIS IS A DISGRACE" },
+	{ CHECK_CAPS_RATIO, 0.7, NONE, 10, "这是一个很长的评论内容没有大写字母",
+	    0, 0, NULL },
+	{ CHECK_CAPS_RATIO, 0.7, NONE, 10, "😡😡😡 STOP LYING TO US 😡😡😡",
+	    1, 1.0, "😡😡😡 STOP LYING TO US 😡😡😡" },
+
+	/* link_count: the span is the first link beyond the limit. */
+	{ CHECK_LINK_COUNT, 0, NONE, 0, "see https://example.com/path.", 1, 1,
+	    "https://example.com/path" },
+	{ CHECK_LINK_COUNT, 1, NONE, 0, "a http://x.ru and www.spam.biz", 1,
+	    2, "www.spam.biz" },
+	{ CHECK_LINK_COUNT, 2, NONE, 0, "a http://x.ru and www.spam.biz", 0,
+	    2, NULL },
+	{ CHECK_LINK_COUNT, 1, NONE, 0, "visit example.com or bit.ly/xyz now",
+	    1, 2, "bit.ly/xyz" },
+	{ CHECK_LINK_COUNT, 3, NONE, 0,
+	    "a.com b.net c.org d.info e.biz", 1, 5, "d.info" },
+	{ CHECK_LINK_COUNT, 0, NONE, 0, "WWW.EXAMPLE.COM!", 1, 1,
+	    "WWW.EXAMPLE.COM" },
+	{ CHECK_LINK_COUNT, 0, NONE, 0, "(see example.com)", 1, 1,
+	    "example.com" },
+	{ CHECK_LINK_COUNT, 0, NONE, 0,
+	    "https://en.wikipedia.org/wiki/Foo_(bar) is good", 1, 1,
+	    "https://en.wikipedia.org/wiki/Foo_(bar)" },
+	{ CHECK_LINK_COUNT, 0, NONE, 0, "clickhttp://spam.ru/x", 1, 1,
+	    "http://spam.ru/x" },
+	{ CHECK_LINK_COUNT, 0, NONE, 0, "join t.me/freemoney", 1, 1,
+	    "t.me/freemoney" },
+	{ CHECK_LINK_COUNT, 0, NONE, 0,
+	    "Смотрите https://пример.рф/статья, это важно", 1, 1,
+	    "https://пример.рф/статья" },
+	{ CHECK_LINK_COUNT, 0, NONE, 0, "Читайте на lenta.ru сегодня", 1, 1,
+	    "lenta.ru" },
+	/* Not links: abbreviations, numbers, file names, addresses, prose. */
+	{ CHECK_LINK_COUNT, 0, NONE, 0,
+	    "e.g. this, i.e. that, 3.14, Mr.Smith, main.c and node.js", 0, 0,
+	    NULL },
+	{ CHECK_LINK_COUNT, 0, NONE, 0, "mail john.doe@example.com", 0, 0,
+	    NULL },
+	{ CHECK_LINK_COUNT, 0, NONE, 0, "it was good.it is over.In fact no",
+	    0, 0, NULL },
+	{ CHECK_LINK_COUNT, 0, NONE, 0, "http:// and https://", 0, 0, NULL },
+	{ CHECK_LINK_COUNT, 0, NONE, 0, "Nothing to see 👀 here", 0, 0, NULL },
+
+	/* repeat_run: one code point over and over, white space aside. */
+	{ CHECK_REPEAT_RUN, 5, NONE, 0, "Nooooooo!", 1, 7, "ooooooo" },
+	{ CHECK_REPEAT_RUN, 5, NONE, 0, "Nooooo", 0, 5, NULL },
+	{ CHECK_REPEAT_RUN, 5, NONE, 0, "what!!!!!!!!!!", 1, 10, "!!!!!!!!!!" },
+	{ CHECK_REPEAT_RUN, 5, NONE, 0, "a            b\t\t\t\t\t\t\n\n\n\n\n\n",
+	    0, 1, NULL },
+	{ CHECK_REPEAT_RUN, 5, NONE, 0, "lol 😂😂😂😂😂😂", 1, 6,
+	    "😂😂😂😂😂😂" },
+	{ CHECK_REPEAT_RUN, 5, NONE, 0, "дааааааа", 1, 7, "ааааааа" },
+	{ CHECK_REPEAT_RUN, 2, NONE, 0, "aAaAaA", 0, 1, NULL },
+	{ CHECK_REPEAT_RUN, 2, NONE, 0, "aaa bbbb ccc", 1, 4, "bbbb" },
+	{ CHECK_REPEAT_RUN, 5, NONE, 0, "", 0, 0, NULL },
+
+	/* non_latin: letters outside Latin among all letters. */
+	{ CHECK_NON_LATIN, 0.5, NONE, 10, "Это полностью русский текст", 1,
+	    1.0, "Это полностью русский текст" },
+	{ CHECK_NON_LATIN, 0.5, NONE, 10, "This is English text", 0, 0, NULL },
+	{ CHECK_NON_LATIN, 0.5, NONE, 5, "Hello мир", 0, 3.0 / 8, NULL },
+	{ CHECK_NON_LATIN, 0.5, NONE, 10, "日本語のテキストです", 1, 1.0,
+	    "日本語のテキストです" },
+	{ CHECK_NON_LATIN, 0.5, NONE, 10, "Ça va très bien, merci beaucoup",
+	    0, 0, NULL },
+	{ CHECK_NON_LATIN, 0.1, NONE, 10, "😀😀😀 123 абв", 0, 1.0, NULL },
+	{ CHECK_NON_LATIN, 0.5, NONE, 10, "abcdeабвгд", 0, 0.5, NULL },
+	{ CHECK_NON_LATIN, 0.5, NONE, 10, "abcdαβγδεζ", 1, 0.6,
+	    "abcdαβγδεζ" },
+};
+
+/* Every case: result, measured value, and the span as text. */
+static void
+test_check_table(void **state)
+{
+	uint32_t start, end;
+	struct rule r;
+	double value;
+	int rc;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const struct check_case *c = &cases[i];
+		size_t len = strlen(c->text);
+
+		memset(&r, 0, sizeof r);
+		r.kind = RULE_CHECK;
+		r.check = c->kind;
+		r.has_above = c->above >= 0;
+		r.above = c->above;
+		r.has_below = c->below >= 0;
+		r.below = c->below;
+		r.min_letters = c->min_letters;
+		rc = check_eval(&r, c->text, len, &start, &end, &value);
+		if (rc != c->rc || value < c->value - 1e-9 ||
+		    value > c->value + 1e-9)
+			fail_msg("%s on \"%s\": %d, %g; want %d, %g",
+			    check_kind_name(c->kind), c->text, rc, value, c->rc,
+			    c->value);
+		if (rc == 1 && (end < start || end > len ||
+		    end - start != strlen(c->span) ||
+		    memcmp(c->text + start, c->span, end - start) != 0))
+			fail_msg("%s on \"%s\": span \"%.*s\", want \"%s\"",
+			    check_kind_name(c->kind), c->text,
+			    (int)(end - start), c->text + start, c->span);
+	}
+}
+
+/* The texts are not NUL-terminated where the caller says they end. */
+static void
+test_check_length_bound(void **state)
+{
+	const char text[] = "Nooooooo http://a.ru ÆØÅ";
+	struct rule r;
+	uint32_t start, end;
+	double value;
+
+	(void)state;
+	memset(&r, 0, sizeof r);
+	r.kind = RULE_CHECK;
+	r.check = CHECK_REPEAT_RUN;
+	r.has_above = true;
+	r.above = 3;
+	assert_int_equal(check_eval(&r, text, 4, &start, &end, &value), 0);
+	assert_true(value == 3);
+	r.check = CHECK_LINK_COUNT;
+	r.above = 0;
+	assert_int_equal(check_eval(&r, text, 16, &start, &end, &value), 0);
+	assert_int_equal(check_eval(&r, text, 20, &start, &end, &value), 1);
+	assert_int_equal(start, 9);
+	assert_int_equal(end, 20);
+	/* NULL outputs are allowed; other kinds of rule never match. */
+	assert_int_equal(check_eval(&r, text, 20, NULL, NULL, NULL), 1);
+	r.kind = RULE_REGEX;
+	assert_int_equal(check_eval(&r, text, 20, &start, &end, &value), 0);
+}
+
+/* Names round-trip; unknown ones are refused. */
+static void
+test_check_names(void **state)
+{
+	static const char *const names[] = { "length", "caps_ratio",
+	    "link_count", "repeat_run", "non_latin" };
+	enum check_kind k;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		assert_int_equal(check_parse_kind(names[i], &k), 0);
+		assert_int_equal(k, (enum check_kind)i);
+		assert_string_equal(check_kind_name(k), names[i]);
+	}
+	assert_int_equal(check_parse_kind("caps", &k), -1);
+	assert_int_equal(check_parse_kind("", &k), -1);
+	assert_int_equal(check_parse_kind("Length", &k), -1);
+	assert_string_equal(check_kind_name((enum check_kind)99), "unknown");
+}
+
+/* utf8_length counts code points. */
+static void
+test_utf8_length(void **state)
+{
+	(void)state;
+	assert_int_equal(utf8_length("", 0), 0);
+	assert_int_equal(utf8_length("abc", 3), 3);
+	assert_int_equal(utf8_length("é", strlen("é")), 1);
+	assert_int_equal(utf8_length("👍", strlen("👍")), 1);
+	assert_int_equal(utf8_length("e\xcc\x81", 3), 2);
+	assert_int_equal(utf8_length("Привет, мир!", strlen("Привет, мир!")),
+	    12);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_check_table),
+		cmocka_unit_test(test_check_length_bound),
+		cmocka_unit_test(test_check_names),
+		cmocka_unit_test(test_utf8_length),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
