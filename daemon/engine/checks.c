@@ -83,6 +83,11 @@ next_cp(const char *text, size_t len, size_t i, utf8proc_int32_t *cp)
 {
 	utf8proc_ssize_t n;
 
+	/* Most comments are mostly ASCII: no decoding for those bytes. */
+	if ((unsigned char)text[i] < 0x80) {
+		*cp = (unsigned char)text[i];
+		return 1;
+	}
 	n = utf8proc_iterate((const utf8proc_uint8_t *)text + i,
 	    (utf8proc_ssize_t)(len - i), cp);
 	if (n <= 0) {
@@ -115,6 +120,8 @@ is_space(utf8proc_int32_t cp)
 
 	if (cp == ' ' || (cp >= '\t' && cp <= '\r') || cp == 0x85)
 		return true;
+	if (cp < 0x80)
+		return false;
 	c = utf8proc_category(cp);
 	return c == UTF8PROC_CATEGORY_ZS || c == UTF8PROC_CATEGORY_ZL ||
 	    c == UTF8PROC_CATEGORY_ZP;
@@ -134,6 +141,11 @@ caps_ratio(const char *text, size_t len, unsigned min_letters, bool *enough)
 
 	for (size_t i = 0, n; i < len; i += n) {
 		n = next_cp(text, len, i, &cp);
+		if (cp < 0x80) {
+			upper += cp >= 'A' && cp <= 'Z';
+			cased += (cp | 0x20) >= 'a' && (cp | 0x20) <= 'z';
+			continue;
+		}
 		c = utf8proc_category(cp);
 		if (c == UTF8PROC_CATEGORY_LU || c == UTF8PROC_CATEGORY_LT)
 			upper++;
@@ -155,6 +167,13 @@ non_latin_ratio(const char *text, size_t len, unsigned min_letters,
 
 	for (size_t i = 0, n; i < len; i += n) {
 		n = next_cp(text, len, i, &cp);
+		if (cp < 0x80) {
+			if ((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z') {
+				letters++;
+				latin++;
+			}
+			continue;
+		}
 		if (!cat_letter(utf8proc_category(cp)))
 			continue;
 		letters++;
@@ -237,7 +256,8 @@ tld_in(const char *const *list, size_t n, const char *text, size_t from,
     size_t to)
 {
 	for (size_t i = 0; i < n; i++) {
-		if (strlen(list[i]) == to - from &&
+		if ((list[i][0] | 0x20) == (text[from] | 0x20) &&
+		    strlen(list[i]) == to - from &&
 		    strncasecmp(list[i], text + from, to - from) == 0)
 			return true;
 	}
@@ -282,15 +302,29 @@ domain_at(const char *text, size_t len, size_t i)
 	    url_end(text, len, j) : j;
 }
 
+/*
+ * Whether text[i..] starts with the lower-case ASCII `word`, in any case,
+ * with at least one byte after it.  Called at every position of a comment,
+ * so it stops at the first differing byte instead of calling strncasecmp.
+ */
+static bool
+has_prefix(const char *text, size_t len, size_t i, const char *word)
+{
+	for (; *word != '\0'; word++, i++)
+		if (i >= len || (text[i] | 0x20) != *word)
+			return false;
+	return i < len;
+}
+
 /* The end of a link at text[i] (prev: the code point before), or 0. */
 static size_t
 link_at(const char *text, size_t len, size_t i, utf8proc_int32_t prev)
 {
 	size_t skip = 0, n, end;
 
-	if (len - i > 7 && strncasecmp(text + i, "http://", 7) == 0)
+	if (has_prefix(text, len, i, "http://"))
 		skip = 7;
-	else if (len - i > 8 && strncasecmp(text + i, "https://", 8) == 0)
+	else if (has_prefix(text, len, i, "https://"))
 		skip = 8;
 	if (skip > 0) {
 		/* A scheme counts anywhere: "clickhttp://x.ru" is a link. */
@@ -304,10 +338,31 @@ link_at(const char *text, size_t len, size_t i, utf8proc_int32_t prev)
 	if (prev >= 0x80 && (cat_letter(utf8proc_category(prev)) ||
 	    utf8proc_category(prev) == UTF8PROC_CATEGORY_ND))
 		return 0;
-	if (len - i > 4 && strncasecmp(text + i, "www.", 4) == 0 &&
+	if (has_prefix(text, len, i, "www.") &&
 	    label_char(text, len, i + 4, &n))
 		return url_end(text, len, i);
 	return domain_at(text, len, i);
+}
+
+/*
+ * Whether the text can hold a link at all: every link has "://" or a dot
+ * followed by a letter or digit ("example.com", "www.x").  Most comments
+ * have neither, and this memchr-driven test spares them the full parse.
+ */
+static bool
+may_hold_link(const char *text, size_t len)
+{
+	const char *p = text, *end = text + len;
+
+	while ((p = memchr(p, '.', (size_t)(end - p))) != NULL) {
+		if (++p < end && ((unsigned char)*p >= 0x80 ||
+		    ascii_alnum((unsigned char)*p)))
+			return true;
+	}
+	for (p = text; (p = memchr(p, ':', (size_t)(end - p))) != NULL;)
+		if (++p + 1 < end && p[0] == '/' && p[1] == '/')
+			return true;
+	return false;
 }
 
 /*
@@ -326,6 +381,8 @@ count_links(const char *text, size_t len, double above, size_t *start,
 	 * that is not a link is not parsed again from inside.
 	 */
 	*start = *end = 0;
+	if (!may_hold_link(text, len))
+		return 0;
 	while (i < len) {
 		if ((stop = link_at(text, len, i, prev)) > i) {
 			if (++count > above && *end == 0) {

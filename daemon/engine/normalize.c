@@ -85,37 +85,41 @@ script_of(uint32_t cp)
 	return SCRIPT_OTHER;
 }
 
-/* ASCII symbols that stand for a letter (leetspeak) or mask one. */
-static int
-ascii_is_symbol(int c)
-{
-	switch (c) {
-	case '@': case '$': case '!': case '|': case '+': case '(':
-	case '*': case '#': case '%': case '_':
-		return 1;
-	}
-	return 0;
-}
+/*
+ * The class of each ASCII character, looked up once a byte: letters,
+ * digits, apostrophes, and the symbols that stand for a letter (leetspeak:
+ * @ $ ! | + ( ) or mask one (* # % _); everything else separates words.
+ */
+#define S NC_SEP
+#define L NC_LETTER
+#define D NC_DIGIT
+#define Y NC_SYMBOL
+#define A NC_APOS
+static const uint8_t ascii_classes[128] = {
+	S, S, S, S, S, S, S, S, S, S, S, S, S, S, S, S,	/* controls */
+	S, S, S, S, S, S, S, S, S, S, S, S, S, S, S, S,
+	S, Y, S, Y, Y, Y, S, A, Y, S, Y, Y, S, S, S, S,	/*  !"#$%&'()*+,-./ */
+	D, D, D, D, D, D, D, D, D, D, S, S, S, S, S, S,	/* 0-9 :;<=>? */
+	Y, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L,	/* @ A-O */
+	L, L, L, L, L, L, L, L, L, L, L, S, S, S, S, Y,	/* P-Z [\]^_ */
+	A, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L,	/* ` a-o */
+	L, L, L, L, L, L, L, L, L, L, L, S, Y, S, S, S,	/* p-z {|}~ DEL */
+};
+#undef S
+#undef L
+#undef D
+#undef Y
+#undef A
 
 /* Classifies an ASCII character; letters come back lower-cased in *cp. */
-static uint8_t
+static inline uint8_t
 ascii_class(uint32_t *cp)
 {
-	uint32_t c = *cp;
+	uint8_t cls = ascii_classes[*cp];
 
-	if (c >= 'a' && c <= 'z')
-		return NC_LETTER;
-	if (c >= 'A' && c <= 'Z') {
-		*cp = c | 0x20;
-		return NC_LETTER;
-	}
-	if (c >= '0' && c <= '9')
-		return NC_DIGIT;
-	if (c == '\'' || c == '`')
-		return NC_APOS;
-	if (ascii_is_symbol((int)c))
-		return NC_SYMBOL;
-	return NC_SEP;
+	if (cls == NC_LETTER)
+		*cp |= 0x20;
+	return cls;
 }
 
 /*

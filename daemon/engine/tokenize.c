@@ -310,6 +310,17 @@ read_word(const struct normalize_opts *o, struct tokens *tk,
 			masks += leet_options(c->cp, opt) < 0;
 		}
 	}
+	tok->first = (uint32_t)first;
+	if (symbols == 0 && digits == 0) {
+		/* A plain word, by far the most common: read as written. */
+		build(tk, t, pos, m, BUILD_LITERAL, 0);
+		if (m > TOKEN_MAX_BYTES)
+			tok->flags |= TOKEN_LONG;
+		else if (o->collapse_repeats)
+			add_collapsed(tk, first, first);
+		tok->nreadings = (uint16_t)(tk->nr - first);
+		return;
+	}
 	/* Symbols at the edges are punctuation in the main reading ("hello!"). */
 	while (a < m && t->c[pos[a]].cls == NC_SYMBOL)
 		a++;
@@ -326,7 +337,6 @@ read_word(const struct normalize_opts *o, struct tokens *tk,
 	for (size_t i = 0; i < cm; i++)
 		csym += t->c[core[i]].cls == NC_SYMBOL;
 
-	tok->first = (uint32_t)first;
 	if (m > TOKEN_MAX_BYTES) {
 		/* No term is this long: one reading, for the substring scan. */
 		tok->flags |= TOKEN_LONG;
