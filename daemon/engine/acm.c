@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xalloc.h"
+
 struct acm {
 	uint8_t		 cls[256];	/* byte -> class; 0 = in no pattern */
 	uint32_t	 nclasses;
@@ -19,16 +21,6 @@ struct acm {
 	uint32_t	*out_pattern;	/* output -> pattern */
 	int32_t		*out_next;	/* output -> next output of the state */
 };
-
-static void *
-xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size);
-
-	if (p == NULL)
-		abort();
-	return p;
-}
 
 void
 acm_free(struct acm *a)

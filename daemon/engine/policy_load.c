@@ -29,6 +29,7 @@
 #include "regex_rule.h"
 #include "wordlist.h"
 #include "yaml_node.h"
+#include "xalloc.h"
 
 #define POLICY_MAX_BYTES	(4u << 20)
 #define WORDLIST_MAX_BYTES	(64u << 20)
@@ -83,28 +84,6 @@ static const struct {
 	{ "time_budget_us", 100, 10000000,
 	    offsetof(struct policy_limits, time_budget_us) },
 };
-
-/* Allocation failure while loading is a broken invariant of the process. */
-static void *
-xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size);
-
-	if (p == NULL)
-		abort();
-	return p;
-}
-
-/* A malloc'd copy of s; aborts on failure like the rest of the loader. */
-static char *
-xstrdup(const char *s)
-{
-	char *d = strdup(s);
-
-	if (d == NULL)
-		abort();
-	return d;
-}
 
 /* True once this load has reported anything. */
 static bool

@@ -16,6 +16,7 @@
 
 #include "checks.h"
 #include "regex_rule.h"
+#include "xalloc.h"
 
 #define RULE_ID_MAX		100
 #define MAX_SCORE		1000
@@ -59,28 +60,6 @@ static const char *const mode_names[] = { "word", "phrase", "substring",
 	NULL };
 static const char *const rate_key_names[] = { "author", "ip", "thread",
 	"author+thread", "site", NULL };
-
-/* Allocation failure while loading is a broken invariant of the process. */
-static void *
-xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size);
-
-	if (p == NULL)
-		abort();
-	return p;
-}
-
-/* A malloc'd copy of s; aborts on failure like the rest of the loader. */
-static char *
-xstrdup(const char *s)
-{
-	char *d = strdup(s);
-
-	if (d == NULL)
-		abort();
-	return d;
-}
 
 /* Names an entry in messages: `what` ("rule ID") and `pre` ("rule ID: "). */
 static void __attribute__((format(printf, 3, 4)))

@@ -8,6 +8,7 @@
  * meaning.
  */
 #include "tokenize.h"
+#include "xalloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -43,30 +44,14 @@ tokens_free(struct tokens *tk)
 	tokens_init(tk);
 }
 
-/* Grows an array of `size`-byte elements to hold `need`; aborts on exhaustion. */
-static void *
-grow(void *p, size_t *cap, size_t need, size_t size)
-{
-	size_t c = *cap ? *cap : 64;
-
-	if (need <= *cap)
-		return p;
-	while (c < need)
-		c *= 2;
-	if ((p = realloc(p, c * size)) == NULL)
-		abort();
-	*cap = c;
-	return p;
-}
-
 static void
 reserve_bytes(struct tokens *tk, size_t more)
 {
 	size_t cap = tk->bcap;
 
-	tk->bytes = grow(tk->bytes, &cap, tk->nbytes + more, 1);
+	tk->bytes = xgrow(tk->bytes, &cap, tk->nbytes + more, 1);
 	cap = tk->bcap;
-	tk->src = grow(tk->src, &cap, tk->nbytes + more, sizeof *tk->src);
+	tk->src = xgrow(tk->src, &cap, tk->nbytes + more, sizeof *tk->src);
 	tk->bcap = cap;
 }
 
@@ -137,7 +122,7 @@ add_reading(struct tokens *tk, size_t start, uint16_t flags)
 {
 	struct reading *r;
 
-	tk->r = grow(tk->r, &tk->rcap, tk->nr + 1, sizeof *tk->r);
+	tk->r = xgrow(tk->r, &tk->rcap, tk->nr + 1, sizeof *tk->r);
 	r = &tk->r[tk->nr++];
 	r->off = (uint32_t)start;
 	r->len = (uint16_t)(tk->nbytes - start);
@@ -373,7 +358,7 @@ add_token(const struct normalize_opts *o, struct tokens *tk,
 {
 	struct token *tok;
 
-	tk->t = grow(tk->t, &tk->cap, tk->n + 1, sizeof *tk->t);
+	tk->t = xgrow(tk->t, &tk->cap, tk->n + 1, sizeof *tk->t);
 	tok = &tk->t[tk->n];
 	tok->start = start;
 	tok->end = end;
@@ -443,7 +428,7 @@ tokenize(const struct normalize_opts *o, const struct ntext *t,
 	tk->n = tk->nr = tk->nbytes = tk->nwords = 0;
 	if (t->n == 0)
 		return;
-	tk->pos = pos = grow(tk->pos, &tk->pcap, t->n, sizeof *tk->pos);
+	tk->pos = pos = xgrow(tk->pos, &tk->pcap, t->n, sizeof *tk->pos);
 	reserve_bytes(tk, t->n + 16);
 	while (i < t->n) {
 		size_t start, end, m = 0, letters = 0, symbols = 0;

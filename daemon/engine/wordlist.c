@@ -17,6 +17,7 @@
 #include "acm.h"
 #include "strmap.h"
 #include "wordlist_int.h"
+#include "xalloc.h"
 
 #define WORDLIST_MAX_FILE	(64u << 20)
 
@@ -59,22 +60,6 @@ matcher_free(struct matcher *m)
 	free(m);
 }
 
-/* Grows an array of `size`-byte elements to hold `need`; aborts on exhaustion. */
-static void *
-grow(void *p, size_t *cap, size_t need, size_t size)
-{
-	size_t c = *cap ? *cap : 16;
-
-	if (need <= *cap)
-		return p;
-	while (c < need)
-		c *= 2;
-	if ((p = realloc(p, c * size)) == NULL)
-		abort();
-	*cap = c;
-	return p;
-}
-
 /* The term for key in a table, created empty when new. */
 static struct term *
 term_get(struct strmap *map, struct term **terms, size_t *n, size_t *cap,
@@ -84,7 +69,7 @@ term_get(struct strmap *map, struct term **terms, size_t *n, size_t *cap,
 
 	if (*v == UINT32_MAX) {
 		struct term *t;
-		*terms = grow(*terms, cap, *n + 1, sizeof **terms);
+		*terms = xgrow(*terms, cap, *n + 1, sizeof **terms);
 		t = &(*terms)[*n];
 		memset(t, 0, sizeof *t);
 		/* the key was just copied to the end of the arena */
@@ -121,7 +106,7 @@ bucket_add(struct matcher *m, const char *w, size_t len, uint32_t term)
 		key[2] = side ? w[len - 1] : w[0];
 		uint32_t *v = strmap_put(&m->buckets, key, 3, UINT32_MAX);
 		if (*v == UINT32_MAX) {
-			m->bvec = grow(m->bvec, &m->bvec_cap, m->nbvec + 1,
+			m->bvec = xgrow(m->bvec, &m->bvec_cap, m->nbvec + 1,
 			    sizeof *m->bvec);
 			memset(&m->bvec[m->nbvec], 0, sizeof *m->bvec);
 			*v = (uint32_t)m->nbvec++;
@@ -129,7 +114,7 @@ bucket_add(struct matcher *m, const char *w, size_t len, uint32_t term)
 		struct idxvec *iv = &m->bvec[*v];
 		if (iv->n > 0 && iv->v[iv->n - 1] == term)
 			continue;
-		iv->v = grow(iv->v, &iv->cap, iv->n + 1, sizeof *iv->v);
+		iv->v = xgrow(iv->v, &iv->cap, iv->n + 1, sizeof *iv->v);
 		iv->v[iv->n++] = term;
 	}
 }
