@@ -70,3 +70,35 @@ errlist_add(struct errlist *e, const char *file, unsigned line,
 		abort();
 	errlist_push(e, msg);
 }
+
+const char *
+errlist_quote(const char *text, size_t len, size_t max, char *buf,
+    size_t size)
+{
+	size_t o = 0;
+
+	buf[o++] = '"';
+	for (size_t i = 0; i < len && o + 8 < size; i++) {
+		unsigned char ch = (unsigned char)text[i];
+
+		/* Cut only before a character's first byte, never inside it. */
+		if (i >= max && (ch & 0xc0) != 0x80) {
+			memcpy(buf + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (ch == '"' || ch == '\\') {
+			buf[o++] = '\\';
+			buf[o++] = (char)ch;
+		} else if (ch == '\n') {
+			buf[o++] = '\\';
+			buf[o++] = 'n';
+		} else if (ch < 0x20)
+			o += (size_t)snprintf(buf + o, size - o, "\\x%02x", ch);
+		else
+			buf[o++] = (char)ch;
+	}
+	buf[o++] = '"';
+	buf[o] = '\0';
+	return buf;
+}

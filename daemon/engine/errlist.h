@@ -24,6 +24,14 @@ void	errlist_add(struct errlist *, const char *file, unsigned line,
 	    unsigned column, const char *fmt, ...)
 	    __attribute__((format(printf, 5, 6)));
 
+/*
+ * Writes text[0, len) into buf as a quoted string for a message: quotes and
+ * backslashes escaped, control characters as \n or \xNN, cut with "..."
+ * after `max` bytes (never inside a character).  Returns buf.
+ */
+const char *errlist_quote(const char *text, size_t len, size_t max,
+	    char *buf, size_t size);
+
 /* Adds a message as it is (already prefixed). */
 void	errlist_add_raw(struct errlist *, const char *msg);
 

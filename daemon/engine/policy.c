@@ -136,34 +136,6 @@ field_name(enum field f)
 	return "unknown";
 }
 
-/* Writes s into buf as a short quoted string for a message. */
-static const char *
-quote(const char *s, char *buf, size_t size)
-{
-	size_t i, o = 0;
-
-	buf[o++] = '"';
-	for (i = 0; s[i] != '\0' && o + 8 < size; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		/* Cut only before a character's first byte, never inside it. */
-		if (i >= EXAMPLE_QUOTE_MAX && (ch & 0xc0) != 0x80) {
-			memcpy(buf + o, "...", 3);
-			o += 3;
-			break;
-		}
-		if (ch == '\n' || ch == '"' || ch == '\\') {
-			buf[o++] = '\\';
-			buf[o++] = ch == '\n' ? 'n' : (char)ch;
-		} else if (ch < 0x20)
-			o += (size_t)snprintf(buf + o, size - o, "\\x%02x", ch);
-		else
-			buf[o++] = (char)ch;
-	}
-	buf[o++] = '"';
-	buf[o] = '\0';
-	return buf;
-}
-
 /* Runs one rule's match and pass examples alone against that rule. */
 static void
 run_rule_examples(const struct policy *p, const struct rule *r,
@@ -181,7 +153,8 @@ run_rule_examples(const struct policy *p, const struct rule *r,
 		got = eval_rule(p, r, ex->text, strlen(ex->text), es);
 		if (got == want)
 			continue;
-		quote(ex->text, q, sizeof q);
+		errlist_quote(ex->text, strlen(ex->text), EXAMPLE_QUOTE_MAX, q,
+		    sizeof q);
 		if (got == -1)
 			errlist_add(errs, p->path, ex->line, ex->column,
 			    "rule %s: example %s could not be evaluated",
@@ -221,7 +194,7 @@ run_policy_example(const struct policy *p, const struct policy_example *ex,
 	c.body_len = strlen(ex->body);
 	if ((c.author_name = ex->author_name) != NULL)
 		c.author_name_len = strlen(ex->author_name);
-	quote(ex->body, q, sizeof q);
+	errlist_quote(ex->body, strlen(ex->body), EXAMPLE_QUOTE_MAX, q, sizeof q);
 	if (eval_comment(p, &c, es, v, &cause) == -1) {
 		errlist_add(errs, p->path, ex->line, ex->column,
 		    "example %s could not be evaluated: %s", q,

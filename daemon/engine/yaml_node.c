@@ -122,9 +122,6 @@ is_null(const yaml_node_t *n)
 static const char *
 describe(const yaml_node_t *n, char *buf, size_t size)
 {
-	const char *v;
-	size_t len, i, o;
-
 	switch (n->type) {
 	case YAML_MAPPING_NODE:
 		return "a mapping";
@@ -137,28 +134,8 @@ describe(const yaml_node_t *n, char *buf, size_t size)
 	}
 	if (is_null(n))
 		return "empty";
-	v = (const char *)n->data.scalar.value;
-	len = n->data.scalar.length;
-	o = 0;
-	buf[o++] = '"';
-	for (i = 0; i < len && o + 8 < size; i++) {
-		unsigned char ch = (unsigned char)v[i];
-		if (i >= QUOTE_MAX && (ch & 0xc0) != 0x80) {
-			memcpy(buf + o, "...", 3);
-			o += 3;
-			break;
-		}
-		if (ch == '"' || ch == '\\') {
-			buf[o++] = '\\';
-			buf[o++] = (char)ch;
-		} else if (ch < 0x20)
-			o += (size_t)snprintf(buf + o, size - o, "\\x%02x", ch);
-		else
-			buf[o++] = (char)ch;
-	}
-	buf[o++] = '"';
-	buf[o] = '\0';
-	return buf;
+	return errlist_quote((const char *)n->data.scalar.value,
+	    n->data.scalar.length, QUOTE_MAX, buf, size);
 }
 
 /* The ": " after the subject of a message about a mapping's keys. */
