@@ -200,9 +200,9 @@ load_id(struct policy_parser *l, const yaml_node_t *map, const char *pre,
 		    "letters, digits, '_', '.' and '-', starting with a letter "
 		    "or digit, at most %d characters", RULE_ID_MAX, s,
 		    RULE_ID_MAX);
-	else if (strncmp(s, "engine.", 7) == 0)
+	else if (strncmp(s, "engine.", 7) == 0 || strncmp(s, "limits.", 7) == 0)
 		yaml_node_error(&l->y, n, "id \"%s\": ids starting with "
-		    "\"engine.\" are reserved for the engine's own reasons", s);
+		    "\"%.7s\" are reserved for the engine's own reasons", s, s);
 	else
 		add_id(l, s, n, rate);
 }

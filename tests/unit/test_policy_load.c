@@ -105,6 +105,9 @@ static const struct error_case error_cases[] = {
 	    "id \"Bad\" must be lower-case" },
 	{ "reserved id", P "rules:\n  - {id: engine.limit, category: c, "
 	    "action: queue, regex: x}\n", "t.yaml:3:10: ", "reserved" },
+	{ "reserved limits id", P "rules:\n  - {id: limits.max_length, "
+	    "category: c, action: queue, regex: x}\n", "t.yaml:3:10: ",
+	    "\"limits.\" are reserved" },
 	{ "duplicate id", P "wordlists:\n  - {id: a, file: policy-insults.txt,"
 	    " category: c, action: queue}\nrules:\n  - {id: a, category: c, "
 	    "action: queue, regex: x}\n", "t.yaml:5:10: ",
