@@ -70,9 +70,10 @@ def main():
         "description: %d invented terms and %d regex rules, for benchmarks."
         % (args.terms, args.regexes),
         "thresholds: {queue: 5, reject: 10}",
-        "wordlists:",
     ]
-    for k in range(nlists):
+    if args.terms > 0:
+        lines.append("wordlists:")
+    for k in range(nlists if args.terms > 0 else 0):
         count = args.terms // nlists + (1 if k < args.terms % nlists else 0)
         mode = ["word", "phrase", "substring"][k % 3] if k < 3 else "word"
         name = "wordlists/large-%02d.txt" % k
@@ -86,7 +87,8 @@ def main():
         action = "action: reject" if k % 2 == 0 else "score: 3"
         lines.append("  - {id: large.list%02d, file: %s, %s, category: bench, match: %s}"
                      % (k, name, action, mode))
-    lines.append("rules:")
+    if args.regexes > 0:
+        lines.append("rules:")
     for i in range(args.regexes):
         pat = regex(rng, used, i).replace("'", "''")
         action = ["action: queue", "action: reject", "score: 2"][i % 3]

@@ -33,7 +33,9 @@ python3 "$root/tests/tools/olid_to_jsonl.py" "$tsv" "$build/olid.jsonl"
 echo "date        $(date -u +%Y-%m-%dT%H:%MZ)"
 echo "machine     $(lscpu | sed -n 's/^Model name: *//p' | head -n 1)," \
     "$(nproc) cpus, $(uname -sr)"
-echo "commit      $(git -C "$root" rev-parse --short HEAD 2>/dev/null ||
+cc=$(sed -n 's/^CMAKE_C_COMPILER:FILEPATH=//p' "$build/CMakeCache.txt")
+echo "compiler    $("$cc" --version | head -n 1), CMake Release"
+echo "commit      $(git -C "$root" describe --always --dirty 2>/dev/null ||
     echo none)"
 echo "command     bench_engine -c $cpu -s $seconds -p $policy olid.jsonl"
 exec "$build/tests/bench/bench_engine" -c "$cpu" -s "$seconds" \

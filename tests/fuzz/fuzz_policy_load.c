@@ -16,6 +16,8 @@
 #include "errlist.h"
 #include "policy.h"
 
+#include "fuzz_common.h"
+
 #ifndef FUZZ_POLICIES_DIR
 #define FUZZ_POLICIES_DIR "policies"
 #endif
@@ -30,35 +32,62 @@ check_policy(const struct policy *p)
 {
 	size_t	i, nw = 0, nr = 0, nc = 0;
 
-	if (p->name == NULL || (p->nrules > 0 && p->rules == NULL))
-		abort();
-	if (p->queue_threshold > p->reject_threshold)
-		abort();
+	FUZZ_CHECK(p->name != NULL && (p->nrules == 0 || p->rules != NULL));
+	FUZZ_CHECK(p->queue_threshold <= p->reject_threshold);
 	for (i = 0; i < p->nrules; i++) {
 		const struct rule	*r = &p->rules[i];
 
-		if (r->id == NULL || r->message == NULL)
-			abort();
-		if (policy_rule(p, r->id) != r)
-			abort();	/* ids are unique, so lookup finds this one */
+		FUZZ_CHECK(r->id != NULL && r->message != NULL);
+		/* Ids are unique, so the lookup finds this very rule. */
+		FUZZ_CHECK(policy_rule(p, r->id) == r);
 		switch (r->kind) {
 		case RULE_WORDLIST:
 			nw++;
 			break;
 		case RULE_REGEX:
 			nr++;
-			if (r->pattern == NULL || r->code == NULL)
-				abort();
+			FUZZ_CHECK(r->pattern != NULL && r->code != NULL);
 			break;
 		case RULE_CHECK:
 			nc++;
 			break;
 		default:
-			abort();
+			FUZZ_CHECK(!"a known rule kind");
 		}
 	}
-	if (nw != p->nwordlists || nr != p->nregexes || nc != p->nchecks)
-		abort();
+	FUZZ_CHECK(nw == p->nwordlists && nr == p->nregexes &&
+	    nc == p->nchecks);
+}
+
+/*
+ * An error about the policy itself must name a line the file has: the
+ * author goes there to fix it.  (Errors in word lists name their own file.)
+ */
+static void
+check_error(const char *msg, const uint8_t *data, size_t size)
+{
+	static const char	 prefix[] = "fuzz.yaml:";
+	unsigned long		 line;
+	size_t			 i, nlines = 1;
+	char			*end;
+
+	FUZZ_CHECK(msg != NULL && *msg != '\0');
+	if (strncmp(msg, prefix, sizeof prefix - 1) != 0)
+		return;
+	line = strtoul(msg + sizeof prefix - 1, &end, 10);
+	if (end == msg + sizeof prefix - 1 || *end != ':')
+		return;		/* no line: about the file as a whole */
+	/*
+	 * YAML also breaks lines at CR, NEL, LS and PS; counting every byte
+	 * that can start or end one gives a bound, which is all this needs.
+	 * libyaml puts the end of a file that lacks its last newline on the
+	 * line after it, so errors at the end may name one line more.
+	 */
+	for (i = 0; i < size; i++)
+		if (data[i] == '\n' || data[i] == '\r' || data[i] == 0x85 ||
+		    data[i] == 0xe2)
+			nlines++;
+	FUZZ_CHECK(line >= 1 && line <= nlines + 1);
 }
 
 int
@@ -73,8 +102,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rc = policy_load_buffer("fuzz.yaml", FUZZ_POLICIES_DIR,
 	    (const char *)data, size, &p, &errs);
 	if (rc == 0) {
-		if (p == NULL)
-			abort();
+		FUZZ_CHECK(p != NULL);
 		check_policy(p);
 	} else {
 		/*
@@ -82,13 +110,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		 * Anything the loader left in p after failing is its to free:
 		 * LeakSanitizer reports it rather than this target hiding it.
 		 */
-		if (errs.n == 0)
-			abort();
+		FUZZ_CHECK(errs.n > 0);
 		p = NULL;
 	}
 	for (i = 0; i < errs.n; i++) {
-		if (errs.msgs[i] == NULL)
-			abort();
+		check_error(errs.msgs[i], data, size);
 		if (verbose)
 			fprintf(stderr, "%s\n", errs.msgs[i]);
 	}
