@@ -27,20 +27,34 @@ strmap_free(struct strmap *m)
 	strmap_init(m);
 }
 
-/* FNV-1a with a final mix: words are short, and this is fast on short keys. */
+/*
+ * A multiply-and-fold hash taking eight bytes at a time: keys are words of
+ * a few bytes, so most are hashed in one or two steps (a byte-at-a-time
+ * FNV-1a was a tenth of the engine's time).
+ */
 uint32_t
 strmap_hash(const char *key, size_t len)
 {
-	uint32_t h = 2166136261u;
+	uint64_t h = 0x9E3779B97F4A7C15ull ^ len;
 
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)key[i];
-		h *= 16777619u;
+	while (len >= 8) {
+		uint64_t w;
+		memcpy(&w, key, 8);
+		h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
+		h ^= h >> 31;
+		key += 8;
+		len -= 8;
 	}
-	h ^= h >> 15;
-	h *= 0x2c1b3c6du;
-	h ^= h >> 12;
-	return h;
+	if (len > 0) {
+		/* byte by byte: memcpy of a variable length is a library call */
+		uint64_t w = 0;
+		for (size_t i = 0; i < len; i++)
+			w |= (uint64_t)(unsigned char)key[i] << (8 * i);
+		h = (h ^ w) * 0x94D049BB133111EBull;
+		h ^= h >> 29;
+	}
+	h *= 0xBF58476D1CE4E5B9ull;
+	return (uint32_t)(h ^ (h >> 32));
 }
 
 const uint32_t *

@@ -280,21 +280,13 @@ add_leet(struct tokens *tk, const struct ntext *t, const uint32_t *pos,
 /* Lists the readings of the word made of characters pos[0, m). */
 static void
 read_word(const struct normalize_opts *o, struct tokens *tk,
-    const struct ntext *t, const uint32_t *pos, size_t m, struct token *tok)
+    const struct ntext *t, const uint32_t *pos, size_t m, size_t digits,
+    size_t symbols, struct token *tok)
 {
-	size_t first = tk->nr, a = 0, b = 0, letters = 0, digits = 0;
-	size_t symbols = 0, masks = 0, edge_ok = 1;
+	size_t first = tk->nr, a = 0, b = 0, letters = m - digits - symbols;
+	size_t masks = 0, edge_ok = 1;
 	char opt[2];
 
-	for (size_t i = 0; i < m; i++) {
-		const struct nchar *c = &t->c[pos[i]];
-		letters += c->cls == NC_LETTER;
-		digits += c->cls == NC_DIGIT;
-		if (c->cls == NC_SYMBOL) {
-			symbols++;
-			masks += leet_options(c->cp, opt) < 0;
-		}
-	}
 	tok->first = (uint32_t)first;
 	if (symbols == 0 && digits == 0) {
 		/* A plain word, by far the most common: read as written. */
@@ -306,6 +298,9 @@ read_word(const struct normalize_opts *o, struct tokens *tk,
 		tok->nreadings = (uint16_t)(tk->nr - first);
 		return;
 	}
+	for (size_t i = 0; i < m; i++)
+		if (t->c[pos[i]].cls == NC_SYMBOL)
+			masks += leet_options(t->c[pos[i]].cp, opt) < 0;
 	/* Symbols at the edges are punctuation in the main reading ("hello!"). */
 	while (a < m && t->c[pos[a]].cls == NC_SYMBOL)
 		a++;
@@ -350,11 +345,14 @@ read_word(const struct normalize_opts *o, struct tokens *tk,
 	tok->nreadings = (uint16_t)(tk->nr - first);
 }
 
-/* Adds a token for pos[0, m) spanning characters [start, end). */
+/*
+ * Adds a token for pos[0, m) spanning characters [start, end), of which
+ * `digits` are digits and `symbols` symbols.
+ */
 static void
 add_token(const struct normalize_opts *o, struct tokens *tk,
-    const struct ntext *t, const uint32_t *pos, size_t m, uint32_t start,
-    uint32_t end, uint16_t flags)
+    const struct ntext *t, const uint32_t *pos, size_t m, size_t digits,
+    size_t symbols, uint32_t start, uint32_t end, uint16_t flags)
 {
 	struct token *tok;
 
@@ -363,7 +361,7 @@ add_token(const struct normalize_opts *o, struct tokens *tk,
 	tok->start = start;
 	tok->end = end;
 	tok->flags = flags;
-	read_word(o, tk, t, pos, m, tok);
+	read_word(o, tk, t, pos, m, digits, symbols, tok);
 	if (tok->nreadings > 0)
 		tk->n++;
 }
@@ -408,10 +406,12 @@ join_spelled(const struct normalize_opts *o, struct tokens *tk,
 		    (j == i || join_gap(t, tk->t[j - 1].end, tk->t[j].start)))
 			j++;
 		if (j - i >= JOIN_MIN_LETTERS) {
-			size_t m = 0;
-			for (size_t k = i; k < j; k++)
+			size_t m = 0, digits = 0;
+			for (size_t k = i; k < j; k++) {
 				pos[m++] = tk->t[k].start;
-			add_token(o, tk, t, pos, m, tk->t[i].start,
+				digits += t->c[tk->t[k].start].cls == NC_DIGIT;
+			}
+			add_token(o, tk, t, pos, m, digits, 0, tk->t[i].start,
 			    tk->t[j - 1].end, TOKEN_JOINED);
 		}
 		i = j > i ? j : i + 1;
@@ -431,7 +431,7 @@ tokenize(const struct normalize_opts *o, const struct ntext *t,
 	tk->pos = pos = xgrow(tk->pos, &tk->pcap, t->n, sizeof *tk->pos);
 	reserve_bytes(tk, t->n + 16);
 	while (i < t->n) {
-		size_t start, end, m = 0, letters = 0, symbols = 0;
+		size_t start, end, m = 0, letters = 0, digits = 0, symbols = 0;
 
 		if (t->c[i].cls == NC_SEP || t->c[i].cls == NC_APOS) {
 			i++;
@@ -447,15 +447,23 @@ tokenize(const struct normalize_opts *o, const struct ntext *t,
 		for (size_t k = start; k < end; k++) {
 			if (t->c[k].cls == NC_APOS)
 				continue;
-			letters += t->c[k].cls != NC_SYMBOL;
+			letters += t->c[k].cls == NC_LETTER;
+			digits += t->c[k].cls == NC_DIGIT;
 			symbols += t->c[k].cls == NC_SYMBOL;
 			pos[m++] = (uint32_t)k;
 		}
-		if (m == 0 || (letters == 0 && symbols < 2))
+		if (m == 0 || (letters + digits == 0 && symbols < 2))
 			continue;
-		if (m > 16000)	/* keeps a reading's length in 16 bits */
+		if (m > 16000) {	/* keeps a reading's length in 16 bits */
 			m = 16000;
-		add_token(o, tk, t, pos, m, (uint32_t)start, (uint32_t)end, 0);
+			digits = symbols = 0;
+			for (size_t k = 0; k < m; k++) {
+				digits += t->c[pos[k]].cls == NC_DIGIT;
+				symbols += t->c[pos[k]].cls == NC_SYMBOL;
+			}
+		}
+		add_token(o, tk, t, pos, m, digits, symbols, (uint32_t)start,
+		    (uint32_t)end, 0);
 	}
 	tk->nwords = tk->n;
 	if (o->join_separated)

@@ -217,6 +217,8 @@ add_term(struct matcher *m, int allow, uint16_t rule, enum match_mode mode,
 		else {
 			if (!(s->flags & TERM_WORD))
 				m->nsubstring++;
+			if (m->sub_min_len == 0 || len < m->sub_min_len)
+				m->sub_min_len = len;
 			s->flags |= TERM_WORD;
 			term_add_rule(s, rule);
 		}

@@ -40,6 +40,7 @@ struct matcher {
 	struct term	*sterms;	/* values of `subs` */
 	size_t		 nsterms, sterms_cap;
 	size_t		 nsubstring;	/* how many of them are substring terms */
+	size_t		 sub_min_len;	/* bytes of the shortest substring term */
 	struct acm	*acm;		/* over every key of `subs` */
 	struct strmap	 buckets;	/* masked look-up: (length, letter) -> idxvec */
 	struct idxvec	*bvec;

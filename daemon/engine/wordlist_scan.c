@@ -186,7 +186,8 @@ scan_token(struct scan *sc, size_t ti)
 			scan_masked(sc, r);
 			continue;
 		}
-		if (sc->m->acm != NULL)
+		/* a word shorter than every substring term cannot hold one */
+		if (sc->m->acm != NULL && r->len >= sc->m->sub_min_len)
 			scan_substrings(sc, r);
 		if (found[i] == NULL)
 			continue;

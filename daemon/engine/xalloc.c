@@ -28,12 +28,10 @@ xstrdup(const char *s)
 }
 
 void *
-xgrow(void *p, size_t *cap, size_t need, size_t size)
+xgrow_slow(void *p, size_t *cap, size_t need, size_t size)
 {
 	size_t c = *cap ? *cap : 16;
 
-	if (need <= *cap)
-		return p;
 	while (c < need) {
 		if (c > SIZE_MAX / 2 / size)
 			abort();

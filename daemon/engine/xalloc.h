@@ -17,10 +17,18 @@ void	*xcalloc(size_t n, size_t size);
 /* strdup; aborts on failure. */
 char	*xstrdup(const char *s);
 
+/* The slow half of xgrow: reallocates, doubling from 16. */
+void	*xgrow_slow(void *p, size_t *cap, size_t need, size_t size);
+
 /*
  * Grows array p of `size`-byte elements, whose capacity is *cap elements,
- * to hold at least `need` (doubling, from 16); returns the array.
+ * to hold at least `need`; returns the array.  Inline because the common
+ * case, on the engine's hot path, is that it already fits.
  */
-void	*xgrow(void *p, size_t *cap, size_t need, size_t size);
+static inline void *
+xgrow(void *p, size_t *cap, size_t need, size_t size)
+{
+	return need <= *cap ? p : xgrow_slow(p, cap, need, size);
+}
 
 #endif
