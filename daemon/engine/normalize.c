@@ -280,8 +280,9 @@ normalize_unicode(const struct normalize_opts *o, struct ntext *t,
 /*
  * Cyrillic and Greek lookalikes become Latin in a word that mixes them with
  * Latin letters ("fuсk" with a Cyrillic "с"), or in a word made only of
- * lookalikes when the comment is mostly Latin ("аѕѕ" in an English
- * sentence).  A Russian or Greek comment keeps its words.
+ * lookalikes when the comment has at least as many Latin letters as Cyrillic
+ * and Greek ones ("аѕѕ" in an English sentence).  A Russian or Greek
+ * comment keeps its words.
  */
 static void
 map_lookalike_words(struct ntext *t)

@@ -26,7 +26,6 @@
 #include "tokenize.h"
 
 #define WORDLIST_MAX_PHRASE_WORDS	8
-#define WORDLIST_MAX_TERMS		1000000
 
 struct matcher;
 
