@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "errlist.h"
+#include "check_cmd.h"
+#include "config.h"
 #include "eval_cmd.h"
-#include "policy.h"
 
 #ifndef COMMENTD_VERSION
 #define COMMENTD_VERSION	"0.1.0"
@@ -35,10 +35,12 @@ enum {
 };
 
 static const struct option main_longopts[] = {
+	{ "config",	required_argument,	NULL, 'c' },
 	{ "eval",	no_argument,		NULL, MAIN_OPT_EVAL },
 	{ "help",	no_argument,		NULL, 'h' },
 	{ "policy",	required_argument,	NULL, 'p' },
 	{ "test",	no_argument,		NULL, 't' },
+	{ "verbose",	no_argument,		NULL, 'v' },
 	{ "version",	no_argument,		NULL, 'V' },
 	{ NULL,		0,			NULL, 0 }
 };
@@ -49,6 +51,7 @@ main_usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: commentd -t -p POLICY\n"
+	    "       commentd -t [-v] -c CONFIG\n"
 	    "       commentd --eval -p POLICY [FILE|-]\n"
 	    "       commentd -h | -V\n"
 	    "\n"
@@ -61,6 +64,10 @@ main_usage(FILE *f)
 	    "                       print one verdict a line, and a summary\n"
 	    "                       on standard error\n"
 	    "  -p, --policy POLICY  the policy file\n"
+	    "  -c, --config CONFIG  the configuration (default "
+	    CONFIG_DEFAULT_PATH ");\n"
+	    "                       with -t, checks it and every site's policy\n"
+	    "  -v, --verbose        with -t -c, print every setting\n"
 	    "  -h, --help           show this help\n"
 	    "  -V, --version        show the version\n"
 	    "\n"
@@ -78,71 +85,20 @@ main_bad_usage(const char *msg)
 	return MAIN_EXIT_USAGE;
 }
 
-/* "1 term" or "2 terms": the counts read as English. */
-static const char *
-main_plural(size_t n, const char *one, const char *many)
-{
-	return n == 1 ? one : many;
-}
-
-/* Loads a policy and reports every error or what it holds; 0 or 1. */
-static int
-main_test_policy(const char *path)
-{
-	struct policy	*p = NULL;
-	struct errlist	 errs;
-	size_t		 nterms = 0, nexamples;
-
-	errlist_init(&errs);
-	if (policy_load(path, &p, &errs) != 0) {
-		for (size_t i = 0; i < errs.n; i++)
-			fprintf(stderr, "%s\n", errs.msgs[i]);
-		fprintf(stderr, "commentd: %s: policy test failed, %zu %s\n",
-		    path, errs.n, main_plural(errs.n, "error", "errors"));
-		errlist_free(&errs);
-		return 1;
-	}
-	errlist_free(&errs);
-
-	/* Every example was run by the loader, the rules' own as well. */
-	nexamples = p->nexamples;
-	for (size_t i = 0; i < p->nrules; i++) {
-		if (p->rules[i].kind == RULE_WORDLIST)
-			nterms += p->rules[i].nterms;
-		nexamples += p->rules[i].nmatch_examples +
-		    p->rules[i].npass_examples;
-	}
-	printf("policy OK: %s (version %s, digest %s): "
-	    "%zu word %s (%zu %s, %zu allowlisted %s), %zu regex %s, "
-	    "%zu %s, %zu rate %s, %zu %s\n",
-	    p->name, p->version != NULL ? p->version : "?", p->digest,
-	    p->nwordlists, main_plural(p->nwordlists, "list", "lists"),
-	    nterms, main_plural(nterms, "term", "terms"),
-	    p->nallow_terms, main_plural(p->nallow_terms, "word", "words"),
-	    p->nregexes, main_plural(p->nregexes, "rule", "rules"),
-	    p->nchecks, main_plural(p->nchecks, "check", "checks"),
-	    p->nrate_limits, main_plural(p->nrate_limits, "limit", "limits"),
-	    nexamples, main_plural(nexamples, "example", "examples"));
-	policy_free(p);
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, "commentd: writing the report: %s\n",
-		    strerror(errno));
-		return 1;
-	}
-	return 0;
-}
-
 /* Parses the command line and runs the mode it asks for. */
 int
 main(int argc, char **argv)
 {
 	enum main_mode	 mode = MAIN_DAEMON;
-	const char	*policy = NULL;
-	int		 ch;
+	const char	*policy = NULL, *config = NULL;
+	int		 ch, verbose = 0;
 
-	while ((ch = getopt_long(argc, argv, "hp:tV", main_longopts,
+	while ((ch = getopt_long(argc, argv, "c:hp:tvV", main_longopts,
 	    NULL)) != -1) {
 		switch (ch) {
+		case 'c':
+			config = optarg;
+			break;
 		case 'h':
 			main_usage(stdout);
 			return 0;
@@ -161,6 +117,9 @@ main(int argc, char **argv)
 				    "each other");
 			mode = MAIN_EVAL;
 			break;
+		case 'v':
+			verbose = 1;
+			break;
 		case 'V':
 			printf("commentd %s\n", COMMENTD_VERSION);
 			return 0;
@@ -178,11 +137,15 @@ main(int argc, char **argv)
 		    "use -t or --eval\n");
 		return MAIN_EXIT_USAGE;
 	case MAIN_TEST:
-		if (policy == NULL)
-			return main_bad_usage("-t needs -p POLICY");
 		if (argc > 0)
 			return main_bad_usage("-t takes no file arguments");
-		return main_test_policy(policy);
+		if (policy != NULL && config != NULL)
+			return main_bad_usage("-t checks -p POLICY or -c CONFIG, "
+			    "not both");
+		if (policy != NULL)
+			return check_cmd_policy(policy);
+		return check_cmd_config(config != NULL ? config :
+		    CONFIG_DEFAULT_PATH, verbose);
 	case MAIN_EVAL:
 		if (policy == NULL)
 			return main_bad_usage("--eval needs -p POLICY");

@@ -25,6 +25,7 @@
 #include <openssl/evp.h>
 #include <yaml.h>
 
+#include "file_read.h"
 #include "policy_parse.h"
 #include "regex_rule.h"
 #include "wordlist.h"
@@ -99,54 +100,6 @@ opt(struct loader *l, const yaml_node_t *map, const char *key)
 	return yaml_node_get(&l->pp.y, map, key, NULL);
 }
 
-/* Reads a whole regular file of at most max bytes; -1 with errno set. */
-static int
-read_file(const char *path, size_t max, char **buf, size_t *len)
-{
-	struct stat st;
-	size_t n = 0;
-	ssize_t r;
-	char *b;
-	int fd, saved;
-
-	/* O_NONBLOCK: a FIFO named by mistake must not hang a reload. */
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1)
-		return -1;
-	if (fstat(fd, &st) == -1)
-		goto fail;
-	if (!S_ISREG(st.st_mode)) {
-		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
-		goto fail;
-	}
-	if ((size_t)st.st_size > max) {
-		errno = EFBIG;
-		goto fail;
-	}
-	b = xcalloc((size_t)st.st_size + 1, 1);
-	while (n < (size_t)st.st_size) {
-		r = read(fd, b + n, (size_t)st.st_size - n);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			saved = r == 0 ? EIO : errno;
-			free(b);
-			close(fd);
-			errno = saved;
-			return -1;
-		}
-		n += (size_t)r;
-	}
-	close(fd);
-	*buf = b;
-	*len = n;
-	return 0;
-fail:
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return -1;
-}
-
 /* A path written in the policy, resolved against the policy's directory. */
 static char *
 resolve(const struct loader *l, const char *file)
@@ -177,7 +130,7 @@ load_list(struct loader *l, const yaml_node_t *n, const char *pre,
 	long count;
 
 	path = resolve(l, file);
-	if (read_file(path, WORDLIST_MAX_BYTES, &buf, &len) == -1) {
+	if (file_read(path, WORDLIST_MAX_BYTES, &buf, &len, NULL) == -1) {
 		yaml_node_error(&l->pp.y, n, "%scannot read %s: %s", pre, path,
 		    strerror(errno));
 		free(path);
@@ -401,47 +354,6 @@ load_root(struct loader *l, const yaml_node_t *root)
 		policy_parse_example(&l->pp, yaml_node_item(y, exs, i), i);
 }
 
-/* Reports libyaml's syntax error where the parser found it. */
-static void
-syntax_error(struct loader *l, const yaml_parser_t *ps, const char *data,
-    size_t len)
-{
-	const char *file = l->pp.y.file, *problem;
-	unsigned line = 1, column = 1;
-	size_t i;
-
-	problem = ps->problem != NULL ? ps->problem : "cannot parse";
-	switch (ps->error) {
-	case YAML_MEMORY_ERROR:
-		errlist_add(l->errs, file, 0, 0, "out of memory while parsing");
-		return;
-	case YAML_READER_ERROR:
-		/* The reader counts bytes, not lines: find the line here. */
-		for (i = 0; i < ps->problem_offset && i < len; i++) {
-			if (data[i] == '\n') {
-				line++;
-				column = 1;
-			} else if (((unsigned char)data[i] & 0xc0) != 0x80)
-				column++;
-		}
-		errlist_add(l->errs, file, line, column, "%s", problem);
-		return;
-	default:
-		line = (unsigned)ps->problem_mark.line + 1;
-		column = (unsigned)ps->problem_mark.column + 1;
-		if (ps->context != NULL)
-			errlist_add(l->errs, file, line, column,
-			    "syntax error: %s (%s at line %u, column %u)",
-			    problem, ps->context,
-			    (unsigned)ps->context_mark.line + 1,
-			    (unsigned)ps->context_mark.column + 1);
-		else
-			errlist_add(l->errs, file, line, column,
-			    "syntax error: %s", problem);
-		return;
-	}
-}
-
 /* A second document in the stream is refused, not silently ignored. */
 static void
 check_single_document(struct loader *l, yaml_parser_t *ps, const char *data,
@@ -451,7 +363,7 @@ check_single_document(struct loader *l, yaml_parser_t *ps, const char *data,
 	yaml_node_t *root;
 
 	if (!yaml_parser_load(ps, &doc)) {
-		syntax_error(l, ps, data, len);
+		yaml_node_syntax_error(l->errs, l->pp.y.file, ps, data, len);
 		return;
 	}
 	if ((root = yaml_document_get_root_node(&doc)) != NULL)
@@ -474,7 +386,7 @@ load_document(struct loader *l, const char *data, size_t len)
 		abort();
 	yaml_parser_set_input_string(&ps, (const unsigned char *)data, len);
 	if (!yaml_parser_load(&ps, &doc)) {
-		syntax_error(l, &ps, data, len);
+		yaml_node_syntax_error(l->errs, l->pp.y.file, &ps, data, len);
 		yaml_parser_delete(&ps);
 		return;
 	}
@@ -576,7 +488,7 @@ policy_load(const char *path, struct policy **out, struct errlist *errs)
 	size_t len;
 	int rc;
 
-	if (read_file(path, POLICY_MAX_BYTES, &data, &len) == -1) {
+	if (file_read(path, POLICY_MAX_BYTES, &data, &len, NULL) == -1) {
 		errlist_add(errs, path, 0, 0, "cannot read the policy: %s",
 		    strerror(errno));
 		return -1;

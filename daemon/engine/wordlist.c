@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "acm.h"
+#include "file_read.h"
 #include "strmap.h"
 #include "wordlist_int.h"
 #include "xalloc.h"
@@ -312,56 +313,16 @@ add_text(struct matcher *m, int allow, uint16_t rule, enum match_mode mode,
 	return added;
 }
 
-/* Reads a whole file, bounded; NULL with errno set on failure. */
-static char *
-read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t cap = 0, n = 0;
-
-	if (f == NULL)
-		return NULL;
-	for (;;) {
-		if (n == cap) {
-			char *b;
-			cap = cap ? cap * 2 : 65536;
-			if (cap > WORDLIST_MAX_FILE + 1) {
-				free(buf);
-				fclose(f);
-				errno = EFBIG;
-				return NULL;
-			}
-			if ((b = realloc(buf, cap)) == NULL)
-				abort();
-			buf = b;
-		}
-		size_t r = fread(buf + n, 1, cap - n, f);
-		n += r;
-		if (r == 0)
-			break;
-	}
-	if (ferror(f)) {
-		free(buf);
-		fclose(f);
-		errno = EIO;
-		return NULL;
-	}
-	fclose(f);
-	*len = n;
-	return buf;
-}
-
 /* Reads a list file and adds its lines; -1 when it cannot be read. */
 static long
 add_file(struct matcher *m, int allow, uint16_t rule, enum match_mode mode,
     const char *path, const char *shown, struct errlist *errs)
 {
 	size_t len;
-	char *text = read_file(path, &len);
+	char *text;
 	long n;
 
-	if (text == NULL) {
+	if (file_read(path, WORDLIST_MAX_FILE, &text, &len, NULL) == -1) {
 		errlist_add(errs, shown, 0, 0, "cannot read word list: %s",
 		    strerror(errno));
 		return -1;

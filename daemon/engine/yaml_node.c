@@ -297,8 +297,8 @@ yaml_node_edit_distance(const char *a, const char *b)
 }
 
 /* The name in `names` closest to s, if it is close enough to be a typo. */
-static const char *
-closest(const char *s, const char *const *names)
+const char *
+yaml_node_closest(const char *s, const char *const *names)
 {
 	const char *best = NULL;
 	size_t bestd = 3, d;
@@ -360,7 +360,7 @@ check_key(const struct yaml_node_ctx *c, const yaml_node_t *k,
 		    yaml_node_line(first[i]));
 		return -1;
 	}
-	if ((hint = closest(name, allowed)) != NULL)
+	if ((hint = yaml_node_closest(name, allowed)) != NULL)
 		yaml_node_error(c, k, "%s%sunknown key \"%s\"; did you mean "
 		    "\"%s\"?", nz(what), colon_sep(what), name, hint);
 	else
@@ -507,7 +507,7 @@ yaml_node_enum(const struct yaml_node_ctx *c, const yaml_node_t *n,
 			o = sizeof list - 1;
 	}
 	if (scalar_cstr(n, name, sizeof name))
-		hint = closest(name, names);
+		hint = yaml_node_closest(name, names);
 	if (hint != NULL)
 		yaml_node_error(c, n, "%s%smust be one of %s, not %s; did you "
 		    "mean \"%s\"?", nz(what), what_sep(what), list,
@@ -657,4 +657,45 @@ yaml_node_opt_enum(const struct yaml_node_ctx *c, const yaml_node_t *map,
 	if (n != NULL)
 		yaml_node_enum(c, n, key_name(name, sizeof name, pre, key),
 		    names, out);
+}
+
+/* Reports libyaml's syntax error where the parser found it. */
+void
+yaml_node_syntax_error(struct errlist *errs, const char *file,
+    const yaml_parser_t *ps, const char *data, size_t len)
+{
+	const char *problem;
+	unsigned line = 1, column = 1;
+	size_t i;
+
+	problem = ps->problem != NULL ? ps->problem : "cannot parse";
+	switch (ps->error) {
+	case YAML_MEMORY_ERROR:
+		errlist_add(errs, file, 0, 0, "out of memory while parsing");
+		return;
+	case YAML_READER_ERROR:
+		/* The reader counts bytes, not lines: find the line here. */
+		for (i = 0; i < ps->problem_offset && i < len; i++) {
+			if (data[i] == '\n') {
+				line++;
+				column = 1;
+			} else if (((unsigned char)data[i] & 0xc0) != 0x80)
+				column++;
+		}
+		errlist_add(errs, file, line, column, "%s", problem);
+		return;
+	default:
+		line = (unsigned)ps->problem_mark.line + 1;
+		column = (unsigned)ps->problem_mark.column + 1;
+		if (ps->context != NULL)
+			errlist_add(errs, file, line, column,
+			    "syntax error: %s (%s at line %u, column %u)",
+			    problem, ps->context,
+			    (unsigned)ps->context_mark.line + 1,
+			    (unsigned)ps->context_mark.column + 1);
+		else
+			errlist_add(errs, file, line, column,
+			    "syntax error: %s", problem);
+		return;
+	}
 }

@@ -142,4 +142,14 @@ void		 yaml_node_opt_enum(const struct yaml_node_ctx *,
 /* Edit distance (insertions, deletions, substitutions, transpositions). */
 size_t		 yaml_node_edit_distance(const char *a, const char *b);
 
+/* The name in `names` close enough to s to be what a typo meant, or NULL. */
+const char	*yaml_node_closest(const char *s, const char *const *names);
+
+/*
+ * Reports libyaml's syntax error as file:line:column where the parser
+ * found it (a reader error is located by counting lines in data).
+ */
+void		 yaml_node_syntax_error(struct errlist *errs, const char *file,
+		    const yaml_parser_t *ps, const char *data, size_t len);
+
 #endif

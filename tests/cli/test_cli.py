@@ -140,6 +140,27 @@ def case_check_mistakes(cli):
     check("policy test failed, 3 errors" in err, f"no summary line:\n{err}")
 
 
+def case_check_config(cli):
+    """-t -c: a good configuration loads with its sites; a bad one reports
+    its own mistakes and its policy's, each at its file:line:column."""
+    rc, out, err = cli.run("-t", "-c", "tests/cli/data/config-ok.yaml")
+    check(rc == 0, f"exit {rc}, wanted 0:\n{err}")
+    text = out.decode("utf-8")
+    check(text.startswith("configuration OK: tests/cli/data/config-ok.yaml: 1 site, default example\n"),
+          f"stdout: {text!r}")
+    check("site example: policy news-default (version " in text, f"stdout: {text!r}")
+    rc, out, err = cli.run("-t", "-v", "-c", "tests/cli/data/config-ok.yaml")
+    check(rc == 0 and "limits.max_body_bytes" in out.decode("utf-8"),
+          f"-v should print every setting: {out!r}")
+    rc, out, err = cli.run("-t", "-c", "tests/cli/data/config-bad.yaml")
+    check(rc == 1, f"exit {rc}, wanted 1:\n{err}")
+    located = re.findall(r"^.*?([\w-]+\.yaml):([0-9]+):([0-9]+): ", err, re.M)
+    files = sorted({f for f, _, _ in located})
+    check(files == ["config-bad.yaml", "three-mistakes.yaml"], f"files {files}:\n{err}")
+    check(len(located) == 5, f"{len(located)} located errors, wanted 5:\n{err}")
+    check("configuration test failed, 5 errors" in err, f"no summary line:\n{err}")
+
+
 def case_eval_samples(cli):
     """--eval on the samples: one verdict per comment, in order, from a file and from stdin."""
     path = os.path.join(cli.source, "tests", "data", "sample-comments.jsonl")
@@ -226,8 +247,8 @@ def case_usage(cli):
         ([], 2, "the daemon is not built yet; use -t or --eval"),
         (["-p", "policies/default.yaml"], 2, "not built yet"),
         (["--no-such-option"], 2, "usage:"),
-        (["-c", "commentd.yaml"], 2, "usage:"),
-        (["-t"], 2, "-t needs -p POLICY"),
+        (["-t", "-p", "policies/default.yaml", "-c", "x.yaml"], 2, "not both"),
+        (["-t", "-c", "/nonexistent/commentd.yaml"], 1, "/nonexistent/commentd.yaml"),
         (["--eval"], 2, "--eval needs -p POLICY"),
         (["-t", "--eval", "-p", "policies/default.yaml"], 2, "exclude"),
         (["-t", "-p", "policies/default.yaml", "extra"], 2, "no file arguments"),
