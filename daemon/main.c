@@ -1,11 +1,10 @@
 /*
  * main: commentd's command line.
  *
- * For now commentd has two one-shot modes: -t checks a policy file as
- * `nginx -t` checks a configuration, --eval runs a policy over JSON Lines.
- * The daemon itself (sockets, Redis) arrives with its own issue.  Exit
- * status: 0 success, 1 the policy or the input was in error, 2 a wrong
- * command line.  This file only parses options and dispatches; it must not
+ * Without a mode flag commentd is the daemon (daemon_cmd.c).  -t checks a
+ * policy or a configuration as `nginx -t` does; --eval runs a policy over
+ * JSON Lines.  Exit status: 0 success, 1 the configuration, policy or input
+ * was in error, 2 a wrong command line.  This file only parses options and dispatches; it must not
  * grow logic of its own.
  */
 #include <errno.h>
@@ -16,6 +15,7 @@
 
 #include "check_cmd.h"
 #include "config.h"
+#include "daemon_cmd.h"
 #include "eval_cmd.h"
 
 #ifndef COMMENTD_VERSION
@@ -50,7 +50,8 @@ static void
 main_usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: commentd -t -p POLICY\n"
+	    "usage: commentd [-c CONFIG]\n"
+	    "       commentd -t -p POLICY\n"
 	    "       commentd -t [-v] -c CONFIG\n"
 	    "       commentd --eval -p POLICY [FILE|-]\n"
 	    "       commentd -h | -V\n"
@@ -133,9 +134,11 @@ main(int argc, char **argv)
 
 	switch (mode) {
 	case MAIN_DAEMON:
-		fprintf(stderr, "commentd: the daemon is not built yet; "
-		    "use -t or --eval\n");
-		return MAIN_EXIT_USAGE;
+		if (policy != NULL || argc > 0)
+			return main_bad_usage("the daemon takes -c CONFIG; -p is "
+			    "for -t and --eval");
+		return daemon_cmd_run(config != NULL ? config :
+		    CONFIG_DEFAULT_PATH);
 	case MAIN_TEST:
 		if (argc > 0)
 			return main_bad_usage("-t takes no file arguments");

@@ -244,8 +244,8 @@ def case_eval_olid(cli):
 def case_usage(cli):
     """Wrong command lines exit 2 and say why; -h and -V exit 0."""
     for argv, rc_wanted, needle in [
-        ([], 2, "the daemon is not built yet; use -t or --eval"),
-        (["-p", "policies/default.yaml"], 2, "not built yet"),
+        (["-c", "/nonexistent/commentd.yaml"], 1, "/nonexistent/commentd.yaml"),
+        (["-p", "policies/default.yaml"], 2, "the daemon takes -c CONFIG"),
         (["--no-such-option"], 2, "usage:"),
         (["-t", "-p", "policies/default.yaml", "-c", "x.yaml"], 2, "not both"),
         (["-t", "-c", "/nonexistent/commentd.yaml"], 1, "/nonexistent/commentd.yaml"),

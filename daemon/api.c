@@ -1,0 +1,299 @@
+/*
+ * api: the routes of the HTTP API (DESIGN.md): POST /v1/check, GET /healthz,
+ * /readyz and /metrics.  A table says which route answers which method on
+ * which listener, so an admin route can never answer on the submit socket
+ * or on TCP.  Answers say whose fault an error is: 4xx with a stable code
+ * for the client's, 5xx for ours.  A decision is logged as one key=value
+ * line, never with the comment's text.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+
+#include "log.h"
+#include "request.h"
+#include "server_int.h"
+#include "verdict_json.h"
+
+#define ON_SUBMIT	(1u << LISTEN_SUBMIT)
+#define ON_ADMIN	(1u << LISTEN_ADMIN)
+#define ON_TCP		(1u << LISTEN_TCP)
+#define ON_ALL		(ON_SUBMIT | ON_ADMIN | ON_TCP)
+
+typedef int (*api_handler)(struct server *, struct evhttp_request *);
+
+struct route {
+	const char		*path;
+	enum evhttp_cmd_type	 method;
+	unsigned		 on;		/* listeners it answers on */
+	enum metrics_route	 metric;
+	api_handler		 handler;	/* returns the status sent */
+};
+
+static int	api_check(struct server *, struct evhttp_request *);
+static int	api_healthz(struct server *, struct evhttp_request *);
+static int	api_readyz(struct server *, struct evhttp_request *);
+static int	api_metrics(struct server *, struct evhttp_request *);
+
+static const struct route routes[] = {
+	{ "/v1/check", EVHTTP_REQ_POST, ON_ALL, METRICS_ROUTE_CHECK, api_check },
+	{ "/healthz", EVHTTP_REQ_GET, ON_ALL, METRICS_ROUTE_HEALTHZ,
+	  api_healthz },
+	{ "/readyz", EVHTTP_REQ_GET, ON_ALL, METRICS_ROUTE_READYZ, api_readyz },
+	{ "/metrics", EVHTTP_REQ_GET, ON_ALL, METRICS_ROUTE_METRICS,
+	  api_metrics },
+};
+
+static uint64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Sends a JSON answer and frees it; returns the status, for the metrics. */
+static int
+send_json(struct evhttp_request *req, int status, const char *reason,
+    json_t *j)
+{
+	struct evbuffer *out = evhttp_request_get_output_buffer(req);
+	char *text = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+
+	json_decref(j);
+	if (text == NULL) {
+		evhttp_send_error(req, 500, "Internal Server Error");
+		return 500;
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "application/json");
+	evbuffer_add(out, text, strlen(text));
+	evbuffer_add(out, "\n", 1);
+	free(text);
+	evhttp_send_reply(req, status, reason, NULL);
+	return status;
+}
+
+/* An error answer {"error": {"code", "message"}} with the given status. */
+static int
+send_error(struct evhttp_request *req, int status, const char *reason,
+    const char *code, const char *message)
+{
+	return send_json(req, status, reason,
+	    verdict_json_error(NULL, code, message));
+}
+
+/* Writes s into buf for a key=value log line: quoted, controls escaped. */
+static const char *
+log_value(const char *s, size_t len, char *buf, size_t size)
+{
+	size_t o = 0;
+
+	buf[o++] = '"';
+	for (size_t i = 0; i < len && o + 6 < size; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '"' || c == '\\') {
+			buf[o++] = '\\';
+			buf[o++] = (char)c;
+		} else if (c < 0x20 || c == 0x7f)
+			o += (size_t)snprintf(buf + o, size - o, "\\x%02x", c);
+		else
+			buf[o++] = (char)c;
+	}
+	buf[o++] = '"';
+	buf[o] = '\0';
+	return buf;
+}
+
+/* The one log line of a decision: ids, site, decision, rules, time. */
+static void
+log_decision(const struct check_request *cr, const char *site,
+    const struct verdict *v, uint64_t took)
+{
+	char id[300], rules[512];
+	size_t o = 0;
+
+	rules[0] = '\0';
+	for (size_t i = 0; i < v->nreasons && o + 2 < sizeof rules; i++)
+		o += (size_t)snprintf(rules + o, sizeof rules - o, "%s%s",
+		    i ? "," : "", v->reasons[i].id);
+	log_info("decision id=%s site=%s decision=%s score=%d rules=%s "
+	    "dry_run=%d us=%llu", log_value(cr->id, cr->id_len, id, sizeof id),
+	    site, decision_name(v->decision), v->score,
+	    rules[0] ? rules : "-", cr->dry_run, (unsigned long long)took);
+}
+
+/* POST /v1/check: decode strictly, evaluate with the site's policy, answer. */
+static int
+api_check(struct server *srv, struct evhttp_request *req)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	const char *ctype = evhttp_find_header(
+	    evhttp_request_get_input_headers(req), "Content-Type");
+	const struct config_site *site;
+	struct check_request cr;
+	struct request_error err;
+	struct comment c;
+	uint64_t t0 = now_us(), took;
+	size_t len = evbuffer_get_length(in);
+	char *cause = NULL;
+	int status;
+
+	if (ctype == NULL || strncasecmp(ctype, "application/json", 16) != 0 ||
+	    (ctype[16] != '\0' && ctype[16] != ';'))
+		return send_error(req, 415, "Unsupported Media Type",
+		    "bad_content_type",
+		    "send the comment as Content-Type: application/json");
+	if (request_parse(evbuffer_pullup(in, -1), len, &cr, &err) == -1)
+		return send_json(req, err.code == REQUEST_NO_MEMORY ? 500 : 400,
+		    err.code == REQUEST_NO_MEMORY ? "Internal Server Error" :
+		    "Bad Request", request_error_json(&err));
+	if ((site = config_site(srv->cfg, cr.site)) == NULL) {
+		status = send_json(req, 400, "Bad Request", verdict_json_error(
+		    cr.id_json, "unknown_site", "no such site is configured"));
+		request_free(&cr);
+		return status;
+	}
+	request_comment(&cr, &c);
+	if (eval_comment(site->policy, &c, srv->scratch, &srv->verdict,
+	    &cause) == -1) {
+		/* The decoder validated the text: this is our fault. */
+		log_warnx("evaluation failed: %s", cause ? cause : "?");
+		free(cause);
+		request_free(&cr);
+		return send_error(req, 500, "Internal Server Error", "internal",
+		    "the comment could not be evaluated");
+	}
+	took = now_us() - t0;
+	metrics_check_latency(srv->metrics, took);
+	metrics_decision(srv->metrics, site->name, srv->verdict.decision);
+	for (size_t i = 0; i < srv->verdict.nreasons; i++)
+		metrics_rule_hit(srv->metrics, site->name,
+		    srv->verdict.reasons[i].id);
+	log_decision(&cr, site->name, &srv->verdict, took);
+	status = send_json(req, 200, "OK", verdict_json(cr.id_json, &c,
+	    &srv->verdict, site->policy, 0, took));
+	request_free(&cr);
+	return status;
+}
+
+/* GET /healthz: the process is alive and its loop turns. */
+static int
+api_healthz(struct server *srv, struct evhttp_request *req)
+{
+	(void)srv;
+	return send_json(req, 200, "OK", json_pack("{s:s}", "status", "ok"));
+}
+
+/* GET /readyz: every site has its policy; Redis arrives with its issue. */
+static int
+api_readyz(struct server *srv, struct evhttp_request *req)
+{
+	json_t *sites = json_array();
+
+	for (size_t i = 0; i < srv->cfg->nsites; i++) {
+		const struct config_site *s = &srv->cfg->sites[i];
+		json_array_append_new(sites, json_pack("{s:s,s:s,s:s,s:s}",
+		    "site", s->name, "policy", s->policy->name,
+		    "version", s->policy->version, "digest",
+		    s->policy->digest));
+	}
+	return send_json(req, srv->stopping ? 503 : 200,
+	    srv->stopping ? "Service Unavailable" : "OK",
+	    json_pack("{s:s,s:o,s:s}", "status", srv->stopping ? "stopping" :
+	    "ready", "sites", sites, "redis", "not_configured"));
+}
+
+/* GET /metrics: the Prometheus text page. */
+static int
+api_metrics(struct server *srv, struct evhttp_request *req)
+{
+	struct evbuffer *out = evhttp_request_get_output_buffer(req);
+
+	metrics_buf_reset(&srv->page);
+	if (metrics_render(srv->metrics, &srv->page) == -1) {
+		evhttp_send_error(req, 500, "Internal Server Error");
+		return 500;
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "text/plain; version=0.0.4");
+	evbuffer_add(out, srv->page.data, srv->page.len);
+	evhttp_send_reply(req, 200, "OK", NULL);
+	return 200;
+}
+
+/*
+ * Whether a TCP request carries the configured bearer token (or none is
+ * configured), compared in constant time so that the time taken says
+ * nothing about how much of a guess was right.
+ */
+static bool
+token_ok(const struct server *srv, struct evhttp_request *req)
+{
+	const char *want = srv->cfg->tcp.token, *got;
+	size_t wlen, glen;
+	unsigned char diff = 0;
+
+	if (want == NULL)
+		return true;
+	got = evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "Authorization");
+	if (got == NULL || strncmp(got, "Bearer ", 7) != 0)
+		return false;
+	got += 7;
+	wlen = strlen(want);
+	glen = strlen(got);
+	for (size_t i = 0; i < wlen; i++)
+		diff |= (unsigned char)want[i] ^
+		    (unsigned char)(i < glen ? got[i] : 0);
+	return diff == 0 && glen == wlen;
+}
+
+void
+api_request_cb(struct evhttp_request *req, void *arg)
+{
+	struct listener *l = arg;
+	struct server *srv = l->srv;
+	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
+	enum metrics_route metric = METRICS_ROUTE_OTHER;
+	int status = 0;
+
+	conns_request_done(srv->conns, req);
+	if (l->kind == LISTEN_TCP && !token_ok(srv, req)) {
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "WWW-Authenticate", "Bearer");
+		status = send_error(req, 401, "Unauthorized", "unauthorized",
+		    "send Authorization: Bearer with the configured token");
+		metrics_request(srv->metrics, METRICS_ROUTE_OTHER, status);
+		return;
+	}
+	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+		const struct route *r = &routes[i];
+		if (path == NULL || strcmp(path, r->path) != 0 ||
+		    !(r->on & (1u << l->kind)))
+			continue;
+		metric = r->metric;
+		if (evhttp_request_get_command(req) != r->method) {
+			evhttp_add_header(evhttp_request_get_output_headers(req),
+			    "Allow", r->method == EVHTTP_REQ_POST ? "POST" :
+			    "GET");
+			status = send_error(req, 405, "Method Not Allowed",
+			    "method_not_allowed", "this route does not take "
+			    "that method");
+		} else
+			status = r->handler(srv, req);
+		break;
+	}
+	if (status == 0)
+		status = send_error(req, 404, "Not Found", "not_found",
+		    "no such route here");
+	metrics_request(srv->metrics, metric, status);
+}

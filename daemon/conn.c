@@ -1,0 +1,373 @@
+/*
+ * conn: connection cap and absolute request deadlines around evhttp.
+ * See conn.h for why this exists and how it watches evhttp.
+ *
+ * Deadlines: a callback on each connection's input buffer sees every byte
+ * as it arrives.  The first byte of a request starts the header clock; the
+ * blank line that ends the headers stops it and starts the body clock; the
+ * whole request reaching its handler stops both.  A request whose headers
+ * take longer than header_timeout, or whose body takes longer than
+ * body_timeout after them, is closed at the next sweep, however steadily
+ * its client trickles bytes.  Idle keep-alive connections are evhttp's own
+ * timeout's business.
+ */
+#include "conn.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/http.h>
+
+#include "log.h"
+
+struct conn {
+	struct bufferevent	*bev;
+	struct evbuffer_cb_entry *reader;	/* our callback on its input */
+	uint64_t		 busy_since_ms;	/* first byte of a request; 0 */
+	uint64_t		 headers_at_ms;	/* its headers ended; 0 */
+	uint32_t		 tail;		/* its last four bytes */
+	bool			 over_cap;	/* to be closed at once */
+	bool			 closing;	/* shut down; evhttp will free it */
+	bool			 watched;	/* evhttp tells us when it closes */
+};
+
+struct conns {
+	struct event_base	*base;
+	struct conn_limits	 limits;
+	struct conn		**c;		/* NULL: a free slot */
+	size_t			 n, cap;	/* slots used (some free), allocated */
+	struct conn_stats	 stats;
+	struct event		*sweep;		/* every CONN_SWEEP_MS */
+	struct event		*kick;		/* closes over-cap ones at once */
+	conn_event_fn		 event_fn;
+	void			*event_arg;
+	uint64_t		 drain_until_ms;	/* 0: not stopping */
+};
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* True once evhttp has freed the bufferevent (its callbacks are cleared). */
+static bool
+conn_gone(const struct conn *c)
+{
+	bufferevent_event_cb ecb;
+
+	bufferevent_getcb(c->bev, NULL, NULL, &ecb, NULL);
+	return ecb == NULL;
+}
+
+/* Shuts the socket down so that evhttp sees a closed peer and frees it. */
+static void
+conn_close(struct conn *c)
+{
+	evutil_socket_t fd = bufferevent_getfd(c->bev);
+
+	if (fd >= 0 && !c->closing) {
+		shutdown(fd, SHUT_RDWR);
+		c->closing = true;
+	}
+}
+
+/* Drops our reference to a connection evhttp has freed, and its record. */
+static void
+conn_release(struct conns *cs, size_t i)
+{
+	struct conn *c = cs->c[i];
+
+	evbuffer_remove_cb_entry(bufferevent_get_input(c->bev), c->reader);
+	bufferevent_decref(c->bev);
+	cs->stats.open--;
+	if (!c->over_cap)	/* the metrics never counted it as open */
+		cs->event_fn(cs->event_arg, CONN_CLOSED);
+	free(c);
+	cs->c[i] = NULL;
+}
+
+/*
+ * Watches the bytes a connection receives: the first starts a request's
+ * clock, the blank line after the headers ("\r\n\r\n" or "\n\n") ends
+ * the header phase.  New bytes are the last n_added of the buffer.
+ */
+static void
+conn_input_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct conn *c = arg;
+	struct evbuffer_ptr p;
+	size_t len = evbuffer_get_length(buf), left;
+	unsigned char chunk[256];
+
+	if (info->n_added == 0 || info->n_added > len)
+		return;
+	if (c->busy_since_ms == 0)
+		c->busy_since_ms = now_ms();
+	if (c->headers_at_ms != 0 ||
+	    evbuffer_ptr_set(buf, &p, len - info->n_added, EVBUFFER_PTR_SET) == -1)
+		return;
+	for (left = info->n_added; left > 0;) {
+		size_t n = left < sizeof chunk ? left : sizeof chunk;
+		if (evbuffer_copyout_from(buf, &p, chunk, n) != (ev_ssize_t)n)
+			return;
+		for (size_t i = 0; i < n; i++) {
+			c->tail = c->tail << 8 | chunk[i];
+			if (c->tail == 0x0d0a0d0a || (c->tail & 0xffff) == 0x0a0a) {
+				c->headers_at_ms = now_ms();
+				return;
+			}
+		}
+		left -= n;
+		evbuffer_ptr_set(buf, &p, n, EVBUFFER_PTR_ADD);
+	}
+}
+
+/* Watches every connection: releases the gone, closes the late. */
+static void
+conns_sweep_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conns *cs = arg;
+	uint64_t now = now_ms();
+	uint64_t head = cs->limits.header_timeout_ms;
+	uint64_t body = cs->limits.body_timeout_ms;
+
+	(void)fd;
+	(void)what;
+	for (size_t i = 0; i < cs->n; i++) {
+		struct conn *c = cs->c[i];
+
+		if (c == NULL)
+			continue;
+		if (conn_gone(c)) {
+			conn_release(cs, i);
+			continue;
+		}
+		if (c->closing)
+			continue;
+		if (c->over_cap) {
+			conn_close(c);
+			continue;
+		}
+		if (c->busy_since_ms == 0) {
+			/* Stopping: an idle keep-alive connection can go now. */
+			if (cs->drain_until_ms != 0)
+				conn_close(c);
+			continue;
+		}
+		if (c->headers_at_ms == 0 && now - c->busy_since_ms > head) {
+			cs->stats.header_timeouts++;
+			cs->event_fn(cs->event_arg, CONN_HEADER_TIMEOUT);
+			log_info("closing a connection: request headers not "
+			    "complete after %llu ms", (unsigned long long)head);
+			conn_close(c);
+		} else if (c->headers_at_ms != 0 &&
+		    now - c->headers_at_ms > body) {
+			cs->stats.body_timeouts++;
+			cs->event_fn(cs->event_arg, CONN_BODY_TIMEOUT);
+			log_info("closing a connection: request body not "
+			    "complete after %llu ms", (unsigned long long)body);
+			conn_close(c);
+		}
+	}
+	while (cs->n > 0 && cs->c[cs->n - 1] == NULL)
+		cs->n--;
+}
+
+/* Closes connections over the cap as soon as evhttp has given them a socket. */
+static void
+conns_kick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conns *cs = arg;
+
+	(void)fd;
+	(void)what;
+	for (size_t i = 0; i < cs->n; i++)
+		if (cs->c[i] != NULL && cs->c[i]->over_cap &&
+		    !conn_gone(cs->c[i]))
+			conn_close(cs->c[i]);
+}
+
+struct conns *
+conns_new(struct event_base *base, const struct conn_limits *limits,
+    conn_event_fn event_fn, void *event_arg)
+{
+	struct conns *cs = calloc(1, sizeof *cs);
+	struct timeval period = { 0, CONN_SWEEP_MS * 1000 };
+
+	if (cs == NULL)
+		return NULL;
+	cs->base = base;
+	cs->limits = *limits;
+	cs->event_fn = event_fn;
+	cs->event_arg = event_arg;
+	cs->sweep = event_new(base, -1, EV_PERSIST, conns_sweep_cb, cs);
+	cs->kick = event_new(base, -1, 0, conns_kick_cb, cs);
+	if (cs->sweep == NULL || cs->kick == NULL ||
+	    event_add(cs->sweep, &period) == -1) {
+		conns_free(cs);
+		return NULL;
+	}
+	return cs;
+}
+
+void
+conns_free(struct conns *cs)
+{
+	if (cs == NULL)
+		return;
+	for (size_t i = 0; i < cs->n; i++)
+		if (cs->c[i] != NULL) {
+			evbuffer_remove_cb_entry(bufferevent_get_input(
+			    cs->c[i]->bev), cs->c[i]->reader);
+			bufferevent_decref(cs->c[i]->bev);
+			free(cs->c[i]);
+		}
+	if (cs->sweep != NULL)
+		event_free(cs->sweep);
+	if (cs->kick != NULL)
+		event_free(cs->kick);
+	free(cs->c);
+	free(cs);
+}
+
+void
+conns_set_limits(struct conns *cs, const struct conn_limits *limits)
+{
+	cs->limits = *limits;
+}
+
+/* A free slot's index, growing the table when there is none; -1 on exhaustion. */
+static ssize_t
+conns_slot(struct conns *cs)
+{
+	for (size_t i = 0; i < cs->n; i++)
+		if (cs->c[i] == NULL)
+			return (ssize_t)i;
+	if (cs->n == cs->cap) {
+		size_t cap = cs->cap ? cs->cap * 2 : 64;
+		struct conn **c = realloc(cs->c, cap * sizeof *c);
+		if (c == NULL)
+			return -1;
+		cs->c = c;
+		cs->cap = cap;
+	}
+	cs->c[cs->n] = NULL;
+	return (ssize_t)cs->n++;
+}
+
+struct bufferevent *
+conns_bevcb(struct event_base *base, void *arg)
+{
+	struct conns *cs = arg;
+	struct bufferevent *bev;
+	struct conn *c;
+	ssize_t slot;
+
+	/* evhttp sets the socket on it; CLOSE_ON_FREE makes it close it. */
+	bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL || (c = calloc(1, sizeof *c)) == NULL)
+		goto untracked;
+	c->bev = bev;
+	c->reader = evbuffer_add_cb(bufferevent_get_input(bev), conn_input_cb,
+	    c);
+	if (c->reader == NULL || (slot = conns_slot(cs)) == -1) {
+		if (c->reader != NULL)
+			evbuffer_remove_cb_entry(bufferevent_get_input(bev),
+			    c->reader);
+		free(c);
+		goto untracked;
+	}
+	bufferevent_incref(bev);
+	cs->c[slot] = c;
+	cs->stats.accepted++;
+	cs->stats.open++;
+	if (cs->stats.open > cs->limits.max_connections ||
+	    cs->drain_until_ms != 0) {
+		c->over_cap = true;
+		cs->stats.rejected++;
+		cs->event_fn(cs->event_arg, CONN_REJECTED);
+		event_active(cs->kick, EV_TIMEOUT, 0);
+	} else
+		cs->event_fn(cs->event_arg, CONN_ACCEPTED);
+	return bev;
+untracked:
+	log_warnx("cannot track a new connection: out of memory");
+	return bev;
+}
+
+/* The slot of the connection using bev, or -1. */
+static ssize_t
+conns_find(struct conns *cs, const struct bufferevent *bev)
+{
+	for (size_t i = 0; i < cs->n; i++)
+		if (cs->c[i] != NULL && cs->c[i]->bev == bev)
+			return (ssize_t)i;
+	return -1;
+}
+
+/*
+ * evhttp is freeing a connection: release it now, not at the next sweep,
+ * so that a client opening a connection per request never finds the cap
+ * full of connections already gone.  evhttp still holds its own reference
+ * to the bufferevent here, and drops it just after.
+ */
+static void
+conn_closed_cb(struct evhttp_connection *evcon, void *arg)
+{
+	struct conns *cs = arg;
+	ssize_t i = conns_find(cs, evhttp_connection_get_bufferevent(evcon));
+
+	if (i >= 0)
+		conn_release(cs, (size_t)i);
+}
+
+void
+conns_request_done(struct conns *cs, struct evhttp_request *req)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	struct conn *c;
+	ssize_t i;
+
+	if (evcon == NULL ||
+	    (i = conns_find(cs, evhttp_connection_get_bufferevent(evcon))) < 0)
+		return;
+	c = cs->c[i];
+	c->busy_since_ms = c->headers_at_ms = 0;
+	c->tail = 0;
+	if (!c->watched) {
+		evhttp_connection_set_closecb(evcon, conn_closed_cb, cs);
+		c->watched = true;
+	}
+}
+
+void
+conns_stats(const struct conns *cs, struct conn_stats *out)
+{
+	*out = cs->stats;
+}
+
+void
+conns_drain(struct conns *cs, uint32_t ms)
+{
+	cs->drain_until_ms = now_ms() + ms;
+	if (cs->drain_until_ms == 0)
+		cs->drain_until_ms = 1;
+}
+
+bool
+conns_drain_expired(const struct conns *cs)
+{
+	return cs->drain_until_ms != 0 && now_ms() >= cs->drain_until_ms;
+}

@@ -1,0 +1,58 @@
+/*
+ * server_int: the server's state, shared by server.c (listeners, lifecycle)
+ * and api.c (the routes) and nothing else.
+ */
+#ifndef COMMENTD_SERVER_INT_H
+#define COMMENTD_SERVER_INT_H
+
+#include <stdbool.h>
+
+#include "config.h"
+#include "conn.h"
+#include "eval.h"
+#include "metrics.h"
+#include "metrics_buf.h"
+#include "server.h"
+
+struct evhttp;
+struct evhttp_request;
+struct event;
+
+/* What a listener serves: admin routes answer only on LISTEN_ADMIN. */
+enum listen_kind {
+	LISTEN_SUBMIT,
+	LISTEN_ADMIN,
+	LISTEN_TCP,
+	LISTEN_NKINDS,
+};
+
+struct listener {
+	struct server	*srv;
+	enum listen_kind kind;
+	struct evhttp	*http;
+};
+
+struct server {
+	struct event_base	*base;
+	struct config		*cfg;
+	char			*config_path;
+	struct listener		 listeners[LISTEN_NKINDS];
+	struct conns		*conns;
+	struct metrics		*metrics;
+	struct metrics_buf	 page;		/* /metrics, reused */
+	struct eval_scratch	*scratch;
+	struct verdict		 verdict;
+	struct event		*sig_term, *sig_int, *sig_hup;
+	struct event		*watchdog;
+	struct event		*stop_timer;	/* drain deadline, then poll */
+	bool			 stopping;
+	int			 exit_status;
+};
+
+/* Routes a request on one listener (api.c). */
+void	api_request_cb(struct evhttp_request *, void *arg);
+
+/* Applies the limits of the current config to every listener (server.c). */
+void	server_apply_limits(struct server *);
+
+#endif
