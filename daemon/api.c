@@ -41,6 +41,7 @@ static int	api_check(struct server *, struct evhttp_request *);
 static int	api_healthz(struct server *, struct evhttp_request *);
 static int	api_readyz(struct server *, struct evhttp_request *);
 static int	api_metrics(struct server *, struct evhttp_request *);
+static int	api_admin_reload(struct server *, struct evhttp_request *);
 
 static const struct route routes[] = {
 	{ "/v1/check", EVHTTP_REQ_POST, ON_ALL, METRICS_ROUTE_CHECK, api_check },
@@ -49,6 +50,8 @@ static const struct route routes[] = {
 	{ "/readyz", EVHTTP_REQ_GET, ON_ALL, METRICS_ROUTE_READYZ, api_readyz },
 	{ "/metrics", EVHTTP_REQ_GET, ON_ALL, METRICS_ROUTE_METRICS,
 	  api_metrics },
+	{ "/v1/admin/reload", EVHTTP_REQ_POST, ON_ADMIN, METRICS_ROUTE_ADMIN,
+	  api_admin_reload },
 };
 
 static uint64_t
@@ -255,6 +258,29 @@ token_ok(const struct server *srv, struct evhttp_request *req)
 		diff |= (unsigned char)want[i] ^
 		    (unsigned char)(i < glen ? got[i] : 0);
 	return diff == 0 && glen == wlen;
+}
+
+/* POST /v1/admin/reload: as SIGHUP, answering with every error. */
+static int
+api_admin_reload(struct server *srv, struct evhttp_request *req)
+{
+	struct errlist errs;
+	json_t *list = json_array();
+	int rc;
+
+	errlist_init(&errs);
+	rc = server_reload(srv, &errs);
+	for (size_t i = 0; i < errs.n; i++)
+		json_array_append_new(list, json_string(errs.msgs[i]));
+	errlist_free(&errs);
+	if (rc == 0)
+		return send_json(req, 200, "OK", json_pack("{s:s,s:o}",
+		    "status", "reloaded", "errors", list));
+	/* The running configuration is fine; the new one is the operator's. */
+	return send_json(req, 422, "Unprocessable Entity", json_pack(
+	    "{s:{s:s,s:s},s:o}", "error", "code", "reload_failed", "message",
+	    "the configuration has errors; the running one keeps serving",
+	    "errors", list));
 }
 
 void

@@ -117,7 +117,7 @@ static const struct config_setting config_table[] = {
 	{ .name = "limits.max_header_bytes", .type = CONFIG_INT,
 	  .off = OFF(limits.max_header_bytes), .def = "8192", .min = 1024,
 	  .max = 1L << 20, .reload = RELOAD,
-	  .help = "largest request line and headers; larger is refused (400)" },
+	  .help = "largest request line and headers; larger is answered 431" },
 	{ .name = "limits.header_timeout_ms", .type = CONFIG_MS,
 	  .off = OFF(limits.header_timeout_ms), .def = "5000", .min = 100,
 	  .max = 600000, .reload = RELOAD,

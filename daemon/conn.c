@@ -28,11 +28,13 @@
 #include "log.h"
 
 struct conn {
+	struct conns		*cs;
 	struct bufferevent	*bev;
 	struct evbuffer_cb_entry *reader;	/* our callback on its input */
 	uint64_t		 busy_since_ms;	/* first byte of a request; 0 */
 	uint64_t		 headers_at_ms;	/* its headers ended; 0 */
 	uint32_t		 tail;		/* its last four bytes */
+	size_t			 header_bytes;	/* of the request so far */
 	bool			 over_cap;	/* to be closed at once */
 	bool			 closing;	/* shut down; evhttp will free it */
 	bool			 watched;	/* evhttp tells us when it closes */
@@ -98,6 +100,29 @@ conn_release(struct conns *cs, size_t i)
 }
 
 /*
+ * Answers 431 and closes: the request line and headers are over the limit.
+ * evhttp has not answered this request, and will not (it is still reading
+ * it), so the answer can go straight to the socket; evhttp's own, larger
+ * limit stays as a backstop that answers 400.
+ */
+static void
+conn_refuse_headers(struct conn *c)
+{
+	static const char answer[] = "HTTP/1.1 431 Request Header Fields Too "
+	    "Large\r\nContent-Type: application/json\r\nConnection: close\r\n"
+	    "Content-Length: 94\r\n\r\n{\"error\":{\"code\":\"headers_too_large\","
+	    "\"message\":\"the request line and headers are too large\"}}\n";
+	evutil_socket_t fd = bufferevent_getfd(c->bev);
+
+	if (fd < 0 || c->closing)
+		return;
+	/* A short write is no loss: the client is cut off either way. */
+	(void)send(fd, answer, sizeof answer - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	c->cs->event_fn(c->cs->event_arg, CONN_HEADERS_TOO_LARGE);
+	conn_close(c);
+}
+
+/*
  * Watches the bytes a connection receives: the first starts a request's
  * clock, the blank line after the headers ("\r\n\r\n" or "\n\n") ends
  * the header phase.  New bytes are the last n_added of the buffer.
@@ -126,6 +151,10 @@ conn_input_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 			c->tail = c->tail << 8 | chunk[i];
 			if (c->tail == 0x0d0a0d0a || (c->tail & 0xffff) == 0x0a0a) {
 				c->headers_at_ms = now_ms();
+				return;
+			}
+			if (++c->header_bytes > c->cs->limits.max_header_bytes) {
+				conn_refuse_headers(c);
 				return;
 			}
 		}
@@ -279,6 +308,7 @@ conns_bevcb(struct event_base *base, void *arg)
 	bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
 	if (bev == NULL || (c = calloc(1, sizeof *c)) == NULL)
 		goto untracked;
+	c->cs = cs;
 	c->bev = bev;
 	c->reader = evbuffer_add_cb(bufferevent_get_input(bev), conn_input_cb,
 	    c);
@@ -346,6 +376,7 @@ conns_request_done(struct conns *cs, struct evhttp_request *req)
 	c = cs->c[i];
 	c->busy_since_ms = c->headers_at_ms = 0;
 	c->tail = 0;
+	c->header_bytes = 0;
 	if (!c->watched) {
 		evhttp_connection_set_closecb(evcon, conn_closed_cb, cs);
 		c->watched = true;

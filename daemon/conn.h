@@ -30,6 +30,7 @@ struct conn_limits {
 	uint32_t	max_connections;
 	uint32_t	header_timeout_ms;	/* request line and headers */
 	uint32_t	body_timeout_ms;	/* then the body */
+	uint32_t	max_header_bytes;	/* request line and headers */
 };
 
 struct conn_stats {
@@ -46,6 +47,7 @@ enum conn_event {
 	CONN_REJECTED,		/* over max_connections */
 	CONN_HEADER_TIMEOUT,
 	CONN_BODY_TIMEOUT,
+	CONN_HEADERS_TOO_LARGE,
 };
 
 /* Told of each event, for the metrics. */

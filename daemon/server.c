@@ -71,6 +71,7 @@ server_apply_limits(struct server *srv)
 		(uint32_t)lim->max_connections,
 		(uint32_t)lim->header_timeout_ms,
 		(uint32_t)lim->body_timeout_ms,
+		(uint32_t)lim->max_header_bytes,
 	};
 	struct timeval idle = { lim->idle_timeout_ms / 1000,
 	    (lim->idle_timeout_ms % 1000) * 1000 };
@@ -79,7 +80,8 @@ server_apply_limits(struct server *srv)
 	for (int k = 0; k < LISTEN_NKINDS; k++) {
 		struct evhttp *h = srv->listeners[k].http;
 		evhttp_set_max_body_size(h, lim->max_body_bytes);
-		evhttp_set_max_headers_size(h, lim->max_header_bytes);
+		/* conn.c answers 431 at the limit; evhttp's is the backstop. */
+		evhttp_set_max_headers_size(h, lim->max_header_bytes * 2);
 		evhttp_set_timeout_tv(h, &idle);
 	}
 	conns_set_limits(srv->conns, &cl);
@@ -106,6 +108,9 @@ conn_event_cb(void *arg, enum conn_event ev)
 		break;
 	case CONN_BODY_TIMEOUT:
 		metrics_limit_hit(m, METRICS_LIMIT_BODY_TIMEOUT);
+		break;
+	case CONN_HEADERS_TOO_LARGE:
+		metrics_limit_hit(m, METRICS_LIMIT_HEADERS_TOO_LARGE);
 		break;
 	}
 }
@@ -139,7 +144,7 @@ server_new(struct event_base *base, struct config *cfg,
 	srv->config_path = strdup(config_path);
 	srv->metrics = metrics_new(time(NULL));
 	srv->scratch = eval_scratch_new();
-	srv->conns = conns_new(base, &(struct conn_limits){ 1, 1, 1 },
+	srv->conns = conns_new(base, &(struct conn_limits){ 1, 1, 1, 1 },
 	    conn_event_cb, srv->metrics);
 	if (srv->config_path == NULL || srv->metrics == NULL ||
 	    srv->scratch == NULL || srv->conns == NULL) {
@@ -303,14 +308,14 @@ server_listen(struct server *srv, char **cause)
 	return 0;
 }
 
-/* Reads the configuration again and swaps it in, or keeps the old one. */
-static void
-server_reload(struct server *srv)
+int
+server_reload(struct server *srv, struct errlist *errs_out)
 {
 	struct config *next = NULL;
 	struct errlist errs;
 	struct timespec ts;
 	enum log_level level;
+	int rc = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	notify("RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)
@@ -318,6 +323,7 @@ server_reload(struct server *srv)
 	errlist_init(&errs);
 	if (config_load(srv->config_path, &next, &errs) == -1 ||
 	    config_reload_check(srv->cfg, next, &errs) == -1) {
+		rc = -1;
 		for (size_t i = 0; i < errs.n; i++)
 			log_warnx("reload: %s", errs.msgs[i]);
 		log_warnx("reload failed: %zu errors; the running "
@@ -337,8 +343,12 @@ server_reload(struct server *srv)
 		log_info("reloaded %s: %zu sites", srv->config_path,
 		    next->nsites);
 	}
+	if (errs_out != NULL)
+		for (size_t i = 0; i < errs.n; i++)
+			errlist_add_raw(errs_out, errs.msgs[i]);
 	errlist_free(&errs);
 	notify("READY=1\nSTATUS=serving %zu sites", srv->cfg->nsites);
+	return rc;
 }
 
 /* Waits for the connections to finish, up to the shutdown deadline. */
@@ -409,7 +419,7 @@ server_hup_cb(evutil_socket_t sig, short what, void *arg)
 {
 	(void)sig;
 	(void)what;
-	server_reload(arg);
+	server_reload(arg, NULL);
 }
 
 static void

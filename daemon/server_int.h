@@ -52,6 +52,13 @@ struct server {
 /* Routes a request on one listener (api.c). */
 void	api_request_cb(struct evhttp_request *, void *arg);
 
+/*
+ * Reads the configuration again and swaps it in; on any error keeps the
+ * running one (server.c).  0, or -1 with every error logged and, if errs
+ * is not NULL, added to it.
+ */
+int	server_reload(struct server *, struct errlist *errs);
+
 /* Applies the limits of the current config to every listener (server.c). */
 void	server_apply_limits(struct server *);
 

@@ -40,7 +40,7 @@ class Daemon:
     """One commentd process and its files."""
 
     def __init__(self, tmp_path, limits=None, policy=None, extra_env=None,
-                 argv_prefix=None):
+                 argv_prefix=None, tcp=None):
         self.dir = tmp_path
         self.submit = str(tmp_path / "submit.sock")
         self.admin = str(tmp_path / "admin.sock")
@@ -53,6 +53,7 @@ class Daemon:
         self.limits.update(limits or {})
         self.extra_env = extra_env or {}
         self.argv_prefix = argv_prefix or []
+        self.tcp = tcp          # {"port": N, "token_file": path} or None
         self.proc = None
         self.write_config()
 
@@ -66,6 +67,14 @@ class Daemon:
                     f"    example: {{policy: {policy or self.policy}}}\n"
                     f"state_dir: {self.dir}\n"
                     f"limits: {{{limits}}}\n")
+        if self.tcp:
+            with open(self.config) as f:
+                text = f.read()
+            tcp = (f"  tcp: {{address: 127.0.0.1, port: {self.tcp['port']}, "
+                   f"token_file: \"{self.tcp.get('token_file', '')}\"}}\n")
+            text = text.replace("sites:\n", tcp + "sites:\n", 1)
+            with open(self.config, "w") as f:
+                f.write(text)
 
     def start(self, wait=True):
         env = dict(os.environ, **self.extra_env)
@@ -95,6 +104,9 @@ class Daemon:
             return f.read().decode("utf-8", "replace")
 
     def conn(self, which="submit", timeout=10):
+        if which == "tcp":
+            return http.client.HTTPConnection("127.0.0.1", self.tcp["port"],
+                                              timeout=timeout)
         return UnixHTTPConnection(self.submit if which == "submit" else self.admin,
                                   timeout=timeout)
 
@@ -136,6 +148,15 @@ class Daemon:
         text = self.log()
         for mark in SANITIZER_MARKS:
             assert mark not in text, f"sanitizer report in the log:\n{text}"
+
+
+def free_port():
+    """A loopback TCP port nobody listens on (for the TCP listener)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
 
 
 @pytest.fixture
