@@ -1,5 +1,6 @@
 # The two commands the README gives a new user on Debian 12 (root or sudo):
-#   make run     install what is missing, build, evaluate the sample comments
+#   make run     install what is missing, build, evaluate the sample comments,
+#                then run the daemon in the foreground (sockets in build/run)
 #   make check   install what is missing, build with ASan+UBSan, run every test
 # CMake does the building; this file only strings the steps together.
 
@@ -48,6 +49,7 @@ run: deps
 	@$(MAKE) --no-print-directory build
 	./build/daemon/commentd --eval -p policies/default.yaml \
 	    tests/data/sample-comments.jsonl
+	etc/dev/run.sh build
 
 # clang brings the fuzz targets; without it the sanitized build uses gcc.
 # The compiler is named on every run: a cache made with the other one is
