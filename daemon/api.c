@@ -27,6 +27,10 @@
 #define ON_TCP		(1u << LISTEN_TCP)
 #define ON_ALL		(ON_SUBMIT | ON_ADMIN | ON_TCP)
 
+/* Token guesses on TCP: this many failures in a window, then 429. */
+#define AUTH_MAX_FAILURES	10
+#define AUTH_WINDOW_MS		10000
+
 typedef int (*api_handler)(struct server *, struct evhttp_request *);
 
 struct route {
@@ -283,6 +287,40 @@ api_admin_reload(struct server *srv, struct evhttp_request *req)
 	    "errors", list));
 }
 
+/*
+ * Answers a TCP request that lacks the token: 401, or 429 once there have
+ * been AUTH_MAX_FAILURES failures in the current window, so that guessing
+ * costs time.  Returns the status sent, or 0 when the request may proceed.
+ */
+static int
+check_auth(struct server *srv, struct evhttp_request *req)
+{
+	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+	uint64_t now = now_us() / 1000;
+	char retry[32];
+
+	if (now - srv->auth_window_ms >= AUTH_WINDOW_MS) {
+		srv->auth_window_ms = now;
+		srv->auth_failures = 0;
+	}
+	if (srv->auth_failures >= AUTH_MAX_FAILURES) {
+		snprintf(retry, sizeof retry, "%llu", (unsigned long long)
+		    (AUTH_WINDOW_MS - (now - srv->auth_window_ms) + 999) / 1000);
+		evhttp_add_header(out, "Retry-After", retry);
+		return send_error(req, 429, "Too Many Requests",
+		    "too_many_failures", "too many requests without the right "
+		    "token; try again later");
+	}
+	if (token_ok(srv, req))
+		return 0;
+	if (++srv->auth_failures == AUTH_MAX_FAILURES)
+		log_warnx("%d requests without the right token on TCP in %d s; "
+		    "answering 429", AUTH_MAX_FAILURES, AUTH_WINDOW_MS / 1000);
+	evhttp_add_header(out, "WWW-Authenticate", "Bearer");
+	return send_error(req, 401, "Unauthorized", "unauthorized",
+	    "send Authorization: Bearer with the configured token");
+}
+
 void
 api_request_cb(struct evhttp_request *req, void *arg)
 {
@@ -293,11 +331,7 @@ api_request_cb(struct evhttp_request *req, void *arg)
 	int status = 0;
 
 	conns_request_done(srv->conns, req);
-	if (l->kind == LISTEN_TCP && !token_ok(srv, req)) {
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "WWW-Authenticate", "Bearer");
-		status = send_error(req, 401, "Unauthorized", "unauthorized",
-		    "send Authorization: Bearer with the configured token");
+	if (l->kind == LISTEN_TCP && (status = check_auth(srv, req)) != 0) {
 		metrics_request(srv->metrics, METRICS_ROUTE_OTHER, status);
 		return;
 	}

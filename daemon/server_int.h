@@ -45,6 +45,8 @@ struct server {
 	struct event		*sig_term, *sig_int, *sig_hup;
 	struct event		*watchdog;
 	struct event		*stop_timer;	/* drain deadline, then poll */
+	uint64_t		 auth_window_ms;	/* start of the failure window */
+	unsigned		 auth_failures;		/* in that window */
 	bool			 stopping;
 	int			 exit_status;
 };

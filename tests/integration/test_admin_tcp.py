@@ -54,3 +54,18 @@ def test_tcp_needs_the_bearer_token(make_daemon, tmp_path):
     status, data, _ = d.request("POST", "/v1/check", body,
                                 dict(ct, Authorization="Bearer " + TOKEN), "tcp")
     assert status == 200 and json.loads(data)["decision"] == "reject"
+
+
+def test_repeated_token_failures_answered_429(make_daemon, tmp_path):
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN + "\n")
+    os.chmod(token_file, 0o600)
+    d = make_daemon(tcp={"port": free_port(), "token_file": str(token_file)}).start()
+    statuses = [d.request("GET", "/healthz", None, {"Authorization": "Bearer guess%d" % i},
+                          "tcp")[0] for i in range(12)]
+    assert statuses[:10] == [401] * 10 and statuses[10:] == [429, 429], statuses
+    # even the right token waits out the window: guessing must cost time
+    status, _, r = d.request("GET", "/healthz", None, {"Authorization": "Bearer " + TOKEN}, "tcp")
+    assert status == 429 and 1 <= int(r.getheader("Retry-After")) <= 10
+    # the Unix sockets are not affected
+    assert d.get("/healthz")[0] == 200
