@@ -19,6 +19,8 @@
 
 #include <cmocka.h>
 
+#include "errs_check.h"
+
 #include "config.h"
 #include "policy.h"
 
@@ -211,26 +213,6 @@ static const struct error_case error_cases[] = {
 	    "c.yaml:3:5: ", "sites.default must name the site of requests "
 	    "that name none, as sites.list has 2 sites" },
 };
-
-/* Prints what was reported, so a failing case shows the real messages. */
-static void
-dump(const char *name, const struct errlist *e)
-{
-	print_message("case \"%s\": %zu error(s)\n", name, e->n);
-	for (size_t i = 0; i < e->n; i++)
-		print_message("  %s\n", e->msgs[i]);
-}
-
-/* True if some message starts with `where` and contains `says`. */
-static int
-reported(const struct errlist *e, const char *where, const char *says)
-{
-	for (size_t i = 0; i < e->n; i++)
-		if (strncmp(e->msgs[i], where, strlen(where)) == 0 &&
-		    strstr(e->msgs[i], says) != NULL)
-			return 1;
-	return 0;
-}
 
 /* Loads inline YAML as "c.yaml", policies from the test data. */
 static int

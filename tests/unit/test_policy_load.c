@@ -16,6 +16,8 @@
 #include <sys/stat.h>
 
 #include <cmocka.h>
+
+#include "errs_check.h"
 #include <openssl/evp.h>
 
 #include "policy.h"
@@ -182,30 +184,6 @@ static const struct error_case error_cases[] = {
 	    "5/m}\nexamples:\n  - {body: hi, expect: accept, rules: [f]}\n",
 	    "t.yaml:5:40: ", "\"f\" is a rate limit" },
 };
-
-/* Prints what was reported, so a failing case shows the real messages. */
-static void
-dump(const char *name, const struct errlist *e)
-{
-	size_t i;
-
-	print_message("case \"%s\": %zu error(s)\n", name, e->n);
-	for (i = 0; i < e->n; i++)
-		print_message("  %s\n", e->msgs[i]);
-}
-
-/* True if some message starts with `where` and contains `says`. */
-static int
-reported(const struct errlist *e, const char *where, const char *says)
-{
-	size_t i;
-
-	for (i = 0; i < e->n; i++)
-		if (strncmp(e->msgs[i], where, strlen(where)) == 0 &&
-		    strstr(e->msgs[i], says) != NULL)
-			return 1;
-	return 0;
-}
 
 /* Loads inline YAML as "t.yaml" with word lists from the test data. */
 static int
