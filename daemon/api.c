@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/http.h>
@@ -18,6 +17,7 @@
 #include <jansson.h>
 
 #include "log.h"
+#include "monotonic.h"
 #include "request.h"
 #include "server_int.h"
 #include "verdict_json.h"
@@ -57,15 +57,6 @@ static const struct route routes[] = {
 	{ "/v1/admin/reload", EVHTTP_REQ_POST, ON_ADMIN, METRICS_ROUTE_ADMIN,
 	  api_admin_reload },
 };
-
-static uint64_t
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 /* Sends a JSON answer and frees it; returns the status, for the metrics. */
 static int
@@ -149,7 +140,7 @@ api_check(struct server *srv, struct evhttp_request *req)
 	struct check_request cr;
 	struct request_error err;
 	struct comment c;
-	uint64_t t0 = now_us(), took;
+	uint64_t t0 = monotonic_us(), took;
 	size_t len = evbuffer_get_length(in);
 	char *cause = NULL;
 	int status;
@@ -179,7 +170,7 @@ api_check(struct server *srv, struct evhttp_request *req)
 		return send_error(req, 500, "Internal Server Error", "internal",
 		    "the comment could not be evaluated");
 	}
-	took = now_us() - t0;
+	took = monotonic_us() - t0;
 	metrics_check_latency(srv->metrics, took);
 	metrics_decision(srv->metrics, site->name, srv->verdict.decision);
 	for (size_t i = 0; i < srv->verdict.nreasons; i++)
@@ -296,7 +287,7 @@ static int
 check_auth(struct server *srv, struct evhttp_request *req)
 {
 	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
-	uint64_t now = now_us() / 1000;
+	uint64_t now = monotonic_us() / 1000;
 	char retry[32];
 
 	if (now - srv->auth_window_ms >= AUTH_WINDOW_MS) {

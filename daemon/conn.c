@@ -26,6 +26,7 @@
 #include <event2/http.h>
 
 #include "log.h"
+#include "monotonic.h"
 
 struct conn {
 	struct conns		*cs;
@@ -56,10 +57,7 @@ struct conns {
 static uint64_t
 now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return monotonic_us() / 1000u;
 }
 
 /* True once evhttp has freed the bufferevent (its callbacks are cleared). */
