@@ -317,12 +317,8 @@ scan_words(const struct policy *p, struct eval_scratch *s, struct verdict *v,
     const struct ntext *nt, struct tokens *tk, enum field field)
 {
 	struct hits h = { p, s, v, nt, field, NULL, 0 };
-	int wanted = 0;
 
-	for (size_t i = 0; i < p->nrules && !wanted; i++)
-		wanted = p->rules[i].kind == RULE_WORDLIST &&
-		    p->rules[i].field == field;
-	if (!wanted || p->matcher == NULL)
+	if (!(p->wordlist_fields & (1u << field)) || p->matcher == NULL)
 		return;
 	tokenize(&p->norm, nt, tk);
 	matcher_scan(p->matcher, tk, hit_cb, &h);

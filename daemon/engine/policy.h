@@ -171,6 +171,7 @@ struct policy {
 	struct rule	*rules;
 	size_t		 nrules;
 	size_t		 nwordlists, nregexes, nchecks;
+	unsigned	 wordlist_fields;	/* 1 << field, for each list's field */
 
 	char		**allow_files;
 	size_t		 nallow_files;

@@ -464,6 +464,10 @@ policy_load_buffer(const char *name, const char *dir, const char *data,
 
 	load_document(&l, data, len);
 	finish_digest(&l);
+	/* Which texts any word list reads, so evaluation scans only those. */
+	for (size_t i = 0; i < l.pp.p->nrules; i++)
+		if (l.pp.p->rules[i].kind == RULE_WORDLIST)
+			l.pp.p->wordlist_fields |= 1u << l.pp.p->rules[i].field;
 	/* Examples only mean something once every rule has loaded. */
 	if (!failed(&l))
 		policy_check_examples(l.pp.p, errs);
