@@ -80,13 +80,61 @@ send_json(struct evhttp_request *req, int status, const char *reason,
 	return status;
 }
 
+/* Sends the JSON text of w; returns the status, for the metrics. */
+static int
+send_written(struct evhttp_request *req, int status, const char *reason,
+    struct json_writer *w)
+{
+	if (w->failed) {
+		evhttp_send_error(req, 500, "Internal Server Error");
+		return 500;
+	}
+	json_writer_lit(w, "\n");
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "application/json");
+	evbuffer_add(evhttp_request_get_output_buffer(req), w->buf, w->len);
+	evhttp_send_reply(req, status, reason, NULL);
+	return status;
+}
+
+/* An error answer {"id"?, "error": {"code", "message"}}. */
+static int
+send_error_id(struct evhttp_request *req, int status, const char *reason,
+    const struct vj_id *id, const char *code, const char *message)
+{
+	struct json_writer	w;
+	int			rc;
+
+	json_writer_init(&w);
+	verdict_json_write_error(&w, id, code, message, NULL);
+	rc = send_written(req, status, reason, &w);
+	json_writer_free(&w);
+	return rc;
+}
+
 /* An error answer {"error": {"code", "message"}} with the given status. */
 static int
 send_error(struct evhttp_request *req, int status, const char *reason,
     const char *code, const char *message)
 {
-	return send_json(req, status, reason,
-	    verdict_json_error(NULL, code, message));
+	return send_error_id(req, status, reason, NULL, code, message);
+}
+
+/* The 400 (or 500) answer for a body the decoder refused. */
+static int
+send_refusal(struct evhttp_request *req, const struct request_error *err)
+{
+	struct json_writer	w;
+	int			rc;
+
+	json_writer_init(&w);
+	request_error_write(err, &w);
+	if (err->code == REQUEST_NO_MEMORY)
+		rc = send_written(req, 500, "Internal Server Error", &w);
+	else
+		rc = send_written(req, 400, "Bad Request", &w);
+	json_writer_free(&w);
+	return rc;
 }
 
 /* Writes s into buf for a key=value log line: quoted, controls escaped. */
@@ -139,6 +187,7 @@ api_check(struct server *srv, struct evhttp_request *req)
 	const struct config_site *site;
 	struct check_request cr;
 	struct request_error err;
+	struct vj_id id = { NULL, 0, false };
 	struct comment c;
 	uint64_t t0 = monotonic_us(), took;
 	size_t len = evbuffer_get_length(in);
@@ -151,12 +200,12 @@ api_check(struct server *srv, struct evhttp_request *req)
 		    "bad_content_type",
 		    "send the comment as Content-Type: application/json");
 	if (request_parse(evbuffer_pullup(in, -1), len, &cr, &err) == -1)
-		return send_json(req, err.code == REQUEST_NO_MEMORY ? 500 : 400,
-		    err.code == REQUEST_NO_MEMORY ? "Internal Server Error" :
-		    "Bad Request", request_error_json(&err));
+		return send_refusal(req, &err);
+	id.s = cr.id;
+	id.len = cr.id_len;
 	if ((site = config_site(srv->cfg, cr.site)) == NULL) {
-		status = send_json(req, 400, "Bad Request", verdict_json_error(
-		    cr.id_json, "unknown_site", "no such site is configured"));
+		status = send_error_id(req, 400, "Bad Request", &id,
+		    "unknown_site", "no such site is configured");
 		request_free(&cr);
 		return status;
 	}
@@ -177,8 +226,10 @@ api_check(struct server *srv, struct evhttp_request *req)
 		metrics_rule_hit(srv->metrics, site->name,
 		    srv->verdict.reasons[i].id);
 	log_decision(&cr, site->name, &srv->verdict, took);
-	status = send_json(req, 200, "OK", verdict_json(cr.id_json, &c,
-	    &srv->verdict, site->policy, 0, took));
+	json_writer_reset(&srv->answer);
+	verdict_json_write(&srv->answer, &id, &c, &srv->verdict, site->policy,
+	    0, took);
+	status = send_written(req, 200, "OK", &srv->answer);
 	request_free(&cr);
 	return status;
 }

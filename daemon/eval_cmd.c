@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -41,6 +42,7 @@ struct eval_run {
 	FILE		*err;
 	struct eval_scratch *scratch;
 	struct verdict	 v;
+	struct json_writer w;	/* the current output line */
 
 	unsigned long	 lineno;
 	uint64_t	 nread;
@@ -147,19 +149,40 @@ eval_cmd_utf8_valid(const char *s, size_t len, size_t *bad_at)
 	return true;
 }
 
-/* Writes one JSON value as one output line and frees it. */
+/* Writes the line in the run's writer to the output. */
 static void
-eval_cmd_emit(struct eval_run *run, json_t *j)
+eval_cmd_emit(struct eval_run *run)
 {
-	if (j == NULL) {
+	if (run->w.failed) {
 		/* Keep one output line per input line even without memory. */
 		fputs("{\"error\": {\"code\": \"internal\", \"message\": "
 		    "\"out of memory\"}}\n", run->out);
 		return;
 	}
-	json_dumpf(j, run->out, 0);
+	fwrite(run->w.buf, 1, run->w.len, run->out);
 	fputc('\n', run->out);
-	json_decref(j);
+}
+
+/*
+ * The id an output line names: a string as itself, an integer as JSON text,
+ * and none as null, so that every line can be matched to its input.
+ */
+static void
+eval_cmd_id(json_t *id, struct vj_id *vid, char *buf, size_t size)
+{
+	vid->json = true;
+	if (id != NULL && json_is_string(id)) {
+		vid->s = json_string_value(id);
+		vid->len = json_string_length(id);
+		vid->json = false;
+	} else if (id != NULL && json_is_integer(id)) {
+		vid->len = (size_t)snprintf(buf, size, "%" JSON_INTEGER_FORMAT,
+		    json_integer_value(id));
+		vid->s = buf;
+	} else {
+		vid->s = "null";
+		vid->len = 4;
+	}
 }
 
 /* Answers the current line with an error object and counts it. */
@@ -167,15 +190,18 @@ static void __attribute__((format(printf, 4, 5)))
 eval_cmd_fail(struct eval_run *run, json_t *id, const char *code,
     const char *fmt, ...)
 {
-	char	 msg[512];
-	va_list	 ap;
+	struct vj_id	 vid;
+	char		 msg[512], idbuf[32];
+	va_list		 ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	run->nerrors++;
-	eval_cmd_emit(run, verdict_json_error(id != NULL ? id : json_null(),
-	    code, msg));
+	eval_cmd_id(id, &vid, idbuf, sizeof idbuf);
+	json_writer_reset(&run->w);
+	verdict_json_write_error(&run->w, &vid, code, msg, NULL);
+	eval_cmd_emit(run);
 }
 
 /* The hit counter for a reason: its rule's slot, or one for the engine's id. */
@@ -243,6 +269,8 @@ eval_cmd_line(struct eval_run *run, const char *line, size_t len)
 	json_error_t	 jerr;
 	json_t		*doc, *id, *body, *author, *name, *author_id;
 	struct comment	 c;
+	struct vj_id	 vid;
+	char		 idbuf[32];
 	char		*cause = NULL;
 	uint64_t	 t0, t1;
 	size_t		 bad_at;
@@ -322,8 +350,11 @@ eval_cmd_line(struct eval_run *run, const char *line, size_t len)
 		goto out;
 	}
 	eval_cmd_tally(run);
-	eval_cmd_emit(run, verdict_json(id, &c, &run->v, run->p, 0,
-	    (t1 - t0) / 1000));
+	eval_cmd_id(id, &vid, idbuf, sizeof idbuf);
+	json_writer_reset(&run->w);
+	verdict_json_write(&run->w, &vid, &c, &run->v, run->p, 0,
+	    (t1 - t0) / 1000);
+	eval_cmd_emit(run);
 out:
 	json_decref(doc);
 }
@@ -475,6 +506,7 @@ eval_cmd_run(const char *policy_path, const char *input, FILE *out, FILE *err)
 	}
 	errlist_free(&errs);
 	verdict_init(&run.v);
+	json_writer_init(&run.w);
 
 	if (input == NULL || strcmp(input, "-") == 0) {
 		name = "standard input";
@@ -525,6 +557,7 @@ out:
 	free(run.other_hits);
 	eval_scratch_free(run.scratch);
 	verdict_free(&run.v);
+	json_writer_free(&run.w);
 	policy_free(p);
 	return status;
 }

@@ -16,6 +16,8 @@
 
 #include <utf8proc.h>
 
+#include "growbuf.h"
+
 /* Initialises an empty buffer that owns no memory yet. */
 void
 metrics_buf_init(struct metrics_buf *b)
@@ -47,27 +49,11 @@ metrics_buf_free(struct metrics_buf *b)
 static bool
 metrics_buf_room(struct metrics_buf *b, size_t n)
 {
-	size_t cap;
-	char *p;
-
 	if (b->failed)
 		return false;
-	if (n < b->cap - b->len && b->data != NULL)
-		return true;
-	if (n > SIZE_MAX / 2 - b->len)
-		goto fail;
-	cap = b->cap != 0 ? b->cap : 4096;
-	while (cap - b->len <= n)
-		cap *= 2;
-	if ((p = realloc(b->data, cap)) == NULL)
-		goto fail;
-	b->data = p;
-	b->cap = cap;
-	return true;
-
-fail:
-	b->failed = true;
-	return false;
+	if (!growbuf_reserve(&b->data, &b->cap, b->len, n, 4096))
+		b->failed = true;
+	return !b->failed;
 }
 
 /* Appends n bytes, keeping the text NUL-terminated. */

@@ -3,12 +3,14 @@
  * exactly the documented shape with one stable code per class of mistake.
  *
  * The body comes from an untrusted client and may hold any bytes, so it is
- * scanned once before jansson sees it: NUL bytes, invalid UTF-8 and lone
- * surrogates get their own codes instead of jansson's generic parse error,
- * and a body nested deeper than REQUEST_MAX_DEPTH is refused after reading
- * at most that many brackets, before jansson's recursive descent (which
- * would go to 2048 levels) spends anything on it.  This file must never log,
- * answer a client or look at a policy: it returns what it found.
+ * scanned once first: NUL bytes, invalid UTF-8 and lone surrogates get
+ * their own codes, and a body nested deeper than REQUEST_MAX_DEPTH is
+ * refused after reading at most that many brackets.  Then json_reader
+ * reads it in one pass, checking all of it and keeping only the known
+ * fields, with no tree (a tree cost more than evaluating the comment).
+ * Faults are reported in a fixed order (bytes, then JSON, then fields), so
+ * one body always gets one code.  This file must never log, answer a client
+ * or look at a policy: it returns what it found.
  */
 #include "request.h"
 
@@ -18,7 +20,11 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "json_reader.h"
+#include "json_writer.h"
 
 #include "verdict_json.h"
 
@@ -38,47 +44,9 @@ request_fail(struct request_error *err, enum request_code code,
 }
 
 /*
- * The length of the well-formed UTF-8 sequence (RFC 3629) at s, or 0.
- * Overlong forms, surrogates and code points past U+10FFFF are refused, as
- * jansson refuses them, so jansson never sees bytes it would reject.
- */
-static size_t
-request_utf8_len(const unsigned char *s, size_t left)
-{
-	uint32_t	cp, min;
-	size_t		n, k;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-		cp = s[0] & 0x1f;
-		min = 0x80;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		cp = s[0] & 0x0f;
-		min = 0x800;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		cp = s[0] & 0x07;
-		min = 0x10000;
-	} else
-		return 0;
-	if (left < n)
-		return 0;
-	for (k = 1; k < n; k++) {
-		if ((s[k] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[k] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
-/*
- * Replaces bytes of msg that are not UTF-8 with '?'.  jansson 2.14 quotes
- * at most 20 bytes of the token it stopped at, so nothing is cut today; a
- * version that quoted more could cut a character at its buffer's end, and
- * the answer must stay parseable by every client.
+ * Replaces bytes of msg that are not UTF-8 with '?'.  A message that quotes
+ * a key may cut a character at its bound, and the answer must stay
+ * parseable by every client.
  */
 static void
 request_clean_message(char *msg)
@@ -91,7 +59,7 @@ request_clean_message(char *msg)
 			i++;
 			continue;
 		}
-		if ((n = request_utf8_len(s + i, len - i)) == 0) {
+		if ((n = json_utf8_len(s + i, len - i)) == 0) {
 			s[i++] = '?';
 			continue;
 		}
@@ -126,7 +94,7 @@ request_hex4(const unsigned char *s, size_t left)
  * Steps over the escape at s[*at] (a backslash inside a string), refusing
  * \u0000 and a surrogate escape that is not half of a pair: neither can
  * become the NUL-free UTF-8 the engine is promised.  A malformed escape is
- * stepped over and left for jansson to call invalid JSON.
+ * stepped over and left for the reader to call invalid JSON.
  */
 static int
 request_scan_escape(const unsigned char *s, size_t len, size_t *at,
@@ -175,7 +143,7 @@ lone:
  * The pre-scan: one pass over the raw bytes for NUL, invalid UTF-8, lone
  * surrogates and depth.  Brackets are counted only outside strings, which
  * is exactly the nesting depth when the body is JSON; when it is not, the
- * count may be off but jansson refuses the body anyway.  The first fault
+ * count may be off but the reader refuses the body anyway.  The first fault
  * from the start wins.
  */
 static int
@@ -187,7 +155,7 @@ request_scan(const unsigned char *s, size_t len, struct request_error *err)
 
 	while (i < len) {
 		if (s[i] >= 0x80) {
-			if ((n = request_utf8_len(s + i, len - i)) == 0)
+			if ((n = json_utf8_len(s + i, len - i)) == 0)
 				return request_fail(err, REQUEST_BAD_UTF8,
 				    NULL, "invalid UTF-8 at byte %zu", i + 1);
 			i += n;
@@ -218,111 +186,151 @@ request_scan(const unsigned char *s, size_t len, struct request_error *err)
 	return 0;
 }
 
-/*
- * Maps a jansson refusal to a code.  After the pre-scan only syntax,
- * duplicate keys, numbers out of range and memory can fail here; the other
- * mappings keep the codes right should the pre-scan ever miss a case.
- */
-static int
-request_jansson_fail(const json_error_t *jerr, struct request_error *err)
-{
-	enum request_code	code;
-
-	switch (json_error_code(jerr)) {
-	case json_error_out_of_memory:
-		return request_fail(err, REQUEST_NO_MEMORY, NULL,
-		    "out of memory while reading the body");
-	case json_error_duplicate_key:
-		code = REQUEST_DUPLICATE_KEY;
-		break;
-	case json_error_invalid_utf8:
-		code = REQUEST_BAD_UTF8;
-		break;
-	case json_error_null_character:
-	case json_error_null_byte_in_key:
-		code = REQUEST_BAD_NUL;
-		break;
-	case json_error_stack_overflow:
-		code = REQUEST_TOO_DEEP;
-		break;
-	default:
-		code = REQUEST_INVALID_JSON;
-		break;
-	}
-	request_fail(err, code, NULL, "line %d, column %d: %s", jerr->line,
-	    jerr->column, jerr->text);
-	request_clean_message(err->message);
-	return -1;
-}
-
-/* A JSON type as a message names it. */
+/* A JSON kind as a message names it. */
 static const char *
-request_type_name(const json_t *j)
+request_kind_name(enum json_kind kind)
 {
-	switch (json_typeof(j)) {
-	case JSON_OBJECT:
+	switch (kind) {
+	case JSON_KIND_OBJECT:
 		return "an object";
-	case JSON_ARRAY:
+	case JSON_KIND_ARRAY:
 		return "an array";
-	case JSON_STRING:
+	case JSON_KIND_STRING:
 		return "a string";
-	case JSON_INTEGER:
-	case JSON_REAL:
+	case JSON_KIND_NUMBER:
 		return "a number";
-	case JSON_TRUE:
-	case JSON_FALSE:
+	case JSON_KIND_TRUE:
+	case JSON_KIND_FALSE:
 		return "a boolean";
-	case JSON_NULL:
+	case JSON_KIND_NONE:
+	case JSON_KIND_NULL:
 		break;
 	}
 	return "null";
 }
 
 /*
- * A member of obj, or NULL when it is absent or null.  Both mean "not
- * given": many serialisers write an unset optional field as null.
+ * One field as read: its kind, and its decoded text when it is a string.
+ * NONE means absent; null counts as absent too, as many serialisers write
+ * an unset optional field as null.
  */
-static json_t *
-request_member(json_t *obj, const char *key)
-{
-	json_t	*j = json_object_get(obj, key);
+struct request_value {
+	enum json_kind	 kind;
+	const char	*s;
+	size_t		 len;
+};
 
-	return (j == NULL || json_is_null(j)) ? NULL : j;
+/* The fields of a body, gathered in one pass and judged afterwards. */
+struct request_fields {
+	struct request_value id, site, thread, author, author_id, author_name,
+			 author_ip, body, dry_run;
+};
+
+/*
+ * Reads one member's value into v: a string is decoded, anything else is
+ * checked and skipped, keeping only its kind.
+ */
+static int
+request_read_value(struct json_reader *r, struct request_value *v)
+{
+	v->kind = json_reader_peek(r);
+	if (v->kind == JSON_KIND_STRING)
+		return json_reader_string(r, &v->s, &v->len);
+	if (v->kind == JSON_KIND_NULL)
+		v->kind = JSON_KIND_NONE;
+	return json_reader_skip(r);
+}
+
+/* Whether the decoded key k (n bytes) is name. */
+static bool
+request_key_is(const char *k, size_t n, const char *name)
+{
+	return strlen(name) == n && memcmp(k, name, n) == 0;
+}
+
+/* Reads the members of "author", an object whose '{' is next. */
+static int
+request_read_author(struct json_reader *r, struct request_fields *f)
+{
+	const char	*k;
+	size_t		 n;
+	int		 rc;
+
+	if (json_reader_object(r) == -1)
+		return -1;
+	while ((rc = json_reader_member(r, &k, &n)) == 1) {
+		if (request_key_is(k, n, "id"))
+			rc = request_read_value(r, &f->author_id);
+		else if (request_key_is(k, n, "name"))
+			rc = request_read_value(r, &f->author_name);
+		else if (request_key_is(k, n, "ip"))
+			rc = request_read_value(r, &f->author_ip);
+		else
+			rc = json_reader_skip(r);
+		if (rc == -1)
+			return -1;
+	}
+	return rc;
 }
 
 /*
- * Reads a string member of obj with a length in bytes within [min, max];
- * *s stays NULL when the member is not given.  `field` is its full name,
- * for errors, and a static string, as err keeps it.
+ * The one pass: every byte of the document is checked (syntax, duplicate
+ * keys, numbers jansson could not hold either) and the known fields are kept.
+ * Unknown members are allowed and skipped, so clients may send more.
  */
 static int
-request_string(json_t *obj, const char *key, const char *field, size_t min,
-    size_t max, const char **s, size_t *len, struct request_error *err)
+request_read(struct json_reader *r, enum json_kind *top,
+    struct request_fields *f)
 {
-	json_t	*j;
-	size_t	 n;
+	const char	*k;
+	size_t		 n;
+	int		 rc;
 
-	*s = NULL;
-	*len = 0;
-	if ((j = request_member(obj, key)) == NULL)
-		return 0;
-	if (!json_is_string(j))
-		return request_fail(err, REQUEST_BAD_TYPE, field,
-		    "\"%s\" must be a string, not %s", field,
-		    request_type_name(j));
-	n = json_string_length(j);
-	if (n < min || n > max) {
-		if (min == 0)
-			return request_fail(err, REQUEST_BAD_VALUE, field,
-			    "\"%s\" must be at most %zu bytes long, not %zu",
-			    field, max, n);
-		return request_fail(err, REQUEST_BAD_VALUE, field,
-		    "\"%s\" must be %zu to %zu bytes long, not %zu", field,
-		    min, max, n);
+	if ((*top = json_reader_peek(r)) != JSON_KIND_OBJECT)
+		return json_reader_skip(r) == -1 ? -1 : json_reader_end(r);
+	if (json_reader_object(r) == -1)
+		return -1;
+	while ((rc = json_reader_member(r, &k, &n)) == 1) {
+		if (request_key_is(k, n, "id"))
+			rc = request_read_value(r, &f->id);
+		else if (request_key_is(k, n, "site"))
+			rc = request_read_value(r, &f->site);
+		else if (request_key_is(k, n, "thread"))
+			rc = request_read_value(r, &f->thread);
+		else if (request_key_is(k, n, "body"))
+			rc = request_read_value(r, &f->body);
+		else if (request_key_is(k, n, "dry_run"))
+			rc = request_read_value(r, &f->dry_run);
+		else if (request_key_is(k, n, "author")) {
+			f->author.kind = json_reader_peek(r);
+			if (f->author.kind == JSON_KIND_OBJECT)
+				rc = request_read_author(r, f);
+			else
+				rc = request_read_value(r, &f->author);
+		} else
+			rc = json_reader_skip(r);
+		if (rc == -1)
+			return -1;
 	}
-	*s = json_string_value(j);
-	*len = n;
-	return 0;
+	return rc == -1 ? -1 : json_reader_end(r);
+}
+
+/* Maps the reader's fault to a code, with its message. */
+static int
+request_reader_fail(const struct json_reader *r, struct request_error *err)
+{
+	static const enum request_code codes[] = {
+		[JSON_FAULT_NONE] = REQUEST_INVALID_JSON,
+		[JSON_FAULT_SYNTAX] = REQUEST_INVALID_JSON,
+		[JSON_FAULT_DUPLICATE] = REQUEST_DUPLICATE_KEY,
+		[JSON_FAULT_TOO_DEEP] = REQUEST_TOO_DEEP,
+		[JSON_FAULT_NO_MEMORY] = REQUEST_NO_MEMORY,
+	};
+
+	request_fail(err, codes[r->fault], NULL, "%s", r->message);
+	/* A quoted key may have been cut inside a character. */
+	request_clean_message(err->message);
+	return -1;
 }
 
 /* Refuses a required field that was not given. */
@@ -358,30 +366,60 @@ request_site_check(const char *site, size_t len, struct request_error *err)
 	return 0;
 }
 
-/* Reads "author": an object with id, and optionally name and ip. */
+/*
+ * Checks a string field with a length in bytes within [min, max]; *s stays
+ * NULL when it was not given.  `field` is its full name, for errors, and a
+ * static string, as err keeps it.
+ */
 static int
-request_author(json_t *doc, struct check_request *req,
+request_string(const struct request_value *v, const char *field, size_t min,
+    size_t max, const char **s, size_t *len, struct request_error *err)
+{
+	*s = NULL;
+	*len = 0;
+	if (v->kind == JSON_KIND_NONE)
+		return 0;
+	if (v->kind != JSON_KIND_STRING)
+		return request_fail(err, REQUEST_BAD_TYPE, field,
+		    "\"%s\" must be a string, not %s", field,
+		    request_kind_name(v->kind));
+	if (v->len < min || v->len > max) {
+		if (min == 0)
+			return request_fail(err, REQUEST_BAD_VALUE, field,
+			    "\"%s\" must be at most %zu bytes long, not %zu",
+			    field, max, v->len);
+		return request_fail(err, REQUEST_BAD_VALUE, field,
+		    "\"%s\" must be %zu to %zu bytes long, not %zu", field,
+		    min, max, v->len);
+	}
+	*s = v->s;
+	*len = v->len;
+	return 0;
+}
+
+/* Checks "author": an object with id, and optionally name and ip. */
+static int
+request_author(const struct request_fields *f, struct check_request *req,
     struct request_error *err)
 {
-	json_t	*author;
 	size_t	 iplen;
 
-	if ((author = request_member(doc, "author")) == NULL)
+	if (f->author.kind == JSON_KIND_NONE)
 		return request_require(NULL, "author.id", err);
-	if (!json_is_object(author))
+	if (f->author.kind != JSON_KIND_OBJECT)
 		return request_fail(err, REQUEST_BAD_TYPE, "author",
 		    "\"author\" must be an object, not %s",
-		    request_type_name(author));
+		    request_kind_name(f->author.kind));
 
-	if (request_string(author, "id", "author.id", 1, REQUEST_ID_MAX,
+	if (request_string(&f->author_id, "author.id", 1, REQUEST_ID_MAX,
 	    &req->author_id, &req->author_id_len, err) != 0 ||
 	    request_require(req->author_id, "author.id", err) != 0)
 		return -1;
-	if (request_string(author, "name", "author.name", 0,
+	if (request_string(&f->author_name, "author.name", 0,
 	    REQUEST_NAME_MAX, &req->author_name, &req->author_name_len,
 	    err) != 0)
 		return -1;
-	if (request_string(author, "ip", "author.ip", 0, SIZE_MAX,
+	if (request_string(&f->author_ip, "author.ip", 0, SIZE_MAX,
 	    &req->author_ip, &iplen, err) != 0)
 		return -1;
 	if (req->author_ip == NULL)
@@ -396,38 +434,36 @@ request_author(json_t *doc, struct check_request *req,
 	return 0;
 }
 
-/* Reads every known field of the top-level object, in a fixed order. */
+/* Judges every known field, in a fixed order, so the first fault is stable. */
 static int
-request_fields(struct check_request *req, struct request_error *err)
+request_check(const struct request_fields *f, struct check_request *req,
+    struct request_error *err)
 {
-	json_t	*doc = req->doc, *dry_run;
-
-	if (request_string(doc, "id", "id", 1, REQUEST_ID_MAX, &req->id,
+	if (request_string(&f->id, "id", 1, REQUEST_ID_MAX, &req->id,
 	    &req->id_len, err) != 0 ||
 	    request_require(req->id, "id", err) != 0)
 		return -1;
-	req->id_json = json_object_get(doc, "id");
-
-	if (request_string(doc, "site", "site", 1, REQUEST_SITE_MAX,
+	if (request_string(&f->site, "site", 1, REQUEST_SITE_MAX,
 	    &req->site, &req->site_len, err) != 0 ||
 	    request_site_check(req->site, req->site_len, err) != 0)
 		return -1;
-	if (request_string(doc, "thread", "thread", 0, REQUEST_THREAD_MAX,
+	if (request_string(&f->thread, "thread", 0, REQUEST_THREAD_MAX,
 	    &req->thread, &req->thread_len, err) != 0)
 		return -1;
-	if (request_author(doc, req, err) != 0)
+	if (request_author(f, req, err) != 0)
 		return -1;
-	if (request_string(doc, "body", "body", 0, SIZE_MAX, &req->body,
+	if (request_string(&f->body, "body", 0, SIZE_MAX, &req->body,
 	    &req->body_len, err) != 0 ||
 	    request_require(req->body, "body", err) != 0)
 		return -1;
 
-	if ((dry_run = request_member(doc, "dry_run")) != NULL) {
-		if (!json_is_boolean(dry_run))
+	if (f->dry_run.kind != JSON_KIND_NONE) {
+		if (f->dry_run.kind != JSON_KIND_TRUE &&
+		    f->dry_run.kind != JSON_KIND_FALSE)
 			return request_fail(err, REQUEST_BAD_TYPE, "dry_run",
 			    "\"dry_run\" must be true or false, not %s",
-			    request_type_name(dry_run));
-		req->dry_run = json_is_true(dry_run);
+			    request_kind_name(f->dry_run.kind));
+		req->dry_run = f->dry_run.kind == JSON_KIND_TRUE;
 	}
 	return 0;
 }
@@ -437,7 +473,10 @@ int
 request_parse(const void *data, size_t len, struct check_request *req,
     struct request_error *err)
 {
-	json_error_t	jerr;
+	struct json_reader	r;
+	struct request_fields	f;
+	enum json_kind		top;
+	int			rc;
 
 	memset(req, 0, sizeof *req);
 	err->code = REQUEST_OK;
@@ -450,46 +489,49 @@ request_parse(const void *data, size_t len, struct check_request *req,
 		    "the body is empty");
 	if (request_scan(data, len, err) != 0)
 		return -1;
-	/* jansson would say "invalid token near '\xef\xbb\xbf'", invisibly. */
+	/* The reader would say "expected a value", of an invisible byte. */
 	if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0)
 		return request_fail(err, REQUEST_INVALID_JSON, NULL,
 		    "the body starts with a byte-order mark (U+FEFF), which "
 		    "JSON over HTTP must not send");
 
-	/*
-	 * JSON_DECODE_ANY so that a lone string or number is JSON of the
-	 * wrong type (bad_type), not a syntax error; no JSON_ALLOW_NUL, so a
-	 * \u0000 the pre-scan missed would still be refused.
-	 */
-	req->doc = json_loadb(data, len, JSON_DECODE_ANY |
-	    JSON_REJECT_DUPLICATES, &jerr);
-	if (req->doc == NULL)
-		return request_jansson_fail(&jerr, err);
-	if (!json_is_object(req->doc)) {
+	/* Decoded text is never longer than the JSON that encoded it. */
+	if (len == SIZE_MAX || (req->buf = malloc(len + 1)) == NULL)
+		return request_fail(err, REQUEST_NO_MEMORY, NULL,
+		    "out of memory while reading the body");
+	memset(&f, 0, sizeof f);
+	json_reader_init(&r, data, len, req->buf, REQUEST_MAX_DEPTH);
+	rc = request_read(&r, &top, &f);
+	if (rc == -1)
+		request_reader_fail(&r, err);
+	json_reader_free(&r);
+	if (rc == -1)
+		goto fail;
+	if (top != JSON_KIND_OBJECT) {
 		request_fail(err, REQUEST_BAD_TYPE, NULL,
 		    "the body must be a JSON object, not %s",
-		    request_type_name(req->doc));
+		    request_kind_name(top));
 		goto fail;
 	}
-	if (request_fields(req, err) != 0)
+	if (request_check(&f, req, err) != 0)
 		goto fail;
 	return 0;
 
 fail:
-	/* Messages quote nothing of the body, so err stays valid UTF-8. */
+	/* Messages quote no field's value, so err stays valid UTF-8. */
 	if (req->id != NULL)
 		memcpy(err->id, req->id, req->id_len + 1);
 	request_free(req);
 	return -1;
 }
 
-/* Drops the document every string of the request points into. */
+/* Frees the text every string of the request points into. */
 void
 request_free(struct check_request *req)
 {
 	if (req == NULL)
 		return;
-	json_decref(req->doc);
+	free(req->buf);
 	memset(req, 0, sizeof *req);
 }
 
@@ -523,26 +565,14 @@ request_code_name(enum request_code code)
 }
 
 /* The answer body for a refused request, naming the comment when known. */
-json_t *
-request_error_json(const struct request_error *err)
+void
+request_error_write(const struct request_error *err, struct json_writer *w)
 {
-	json_t	*id = NULL, *j, *e, *field;
+	struct vj_id id = { err->id[0] != '\0' ? err->id : NULL,
+	    strlen(err->id), false };
 
-	if (err->id[0] != '\0' && (id = json_string(err->id)) == NULL)
-		return NULL;
-	j = verdict_json_error(id, request_code_name(err->code),
-	    err->message);
-	json_decref(id);
-	if (j == NULL || err->field == NULL)
-		return j;
-	/* An addition to DESIGN.md's shape: clients need not parse messages. */
-	e = json_object_get(j, "error");
-	if ((field = json_string(err->field)) == NULL ||
-	    json_object_set_new(e, "field", field) != 0) {
-		json_decref(j);
-		return NULL;
-	}
-	return j;
+	verdict_json_write_error(w, &id, request_code_name(err->code),
+	    err->message, err->field);
 }
 
 /* Points an engine comment at the request's body and author name. */

@@ -13,9 +13,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include <jansson.h>
-
 #include "eval.h"
+#include "json_writer.h"
 
 #define REQUEST_MAX_DEPTH	16	/* nesting of arrays and objects */
 #define REQUEST_ID_MAX		128	/* bytes of "id" and "author.id" */
@@ -26,7 +25,7 @@
 /* The classes of refusal; request_code_name() gives each its API code. */
 enum request_code {
 	REQUEST_OK = 0,
-	REQUEST_INVALID_JSON,	/* empty, not JSON, or JSON jansson refuses */
+	REQUEST_INVALID_JSON,	/* empty, not JSON, or a number past 64 bits */
 	REQUEST_BAD_UTF8,	/* bytes that are not UTF-8, or a lone surrogate */
 	REQUEST_BAD_NUL,	/* a NUL byte, raw or as \u0000 */
 	REQUEST_TOO_DEEP,	/* more than REQUEST_MAX_DEPTH levels */
@@ -38,14 +37,13 @@ enum request_code {
 };
 
 /*
- * A decoded request.  Every string points into doc, which the request owns,
+ * A decoded request.  Every string points into buf, which the request owns,
  * so evaluation needs no copy; each is NUL-terminated, holds no other NUL
  * and is valid UTF-8, and its length is in bytes.  An optional field that
  * was absent (or null) is NULL with length 0.
  */
 struct check_request {
-	json_t		*doc;
-	json_t		*id_json;	/* the "id" value, for verdict_json() */
+	char		*buf;		/* the decoded strings */
 	const char	*id;
 	size_t		 id_len;
 	const char	*site;		/* NULL: the configured default site */
@@ -92,10 +90,11 @@ void	request_free(struct check_request *);
 const char *request_code_name(enum request_code);
 
 /*
- * The 400 answer for a refusal: {"id"?, "error": {"code", "message",
- * "field"?}}, built with verdict_json_error().  NULL when memory ran out.
+ * Writes the 400 answer for a refusal: {"id"?, "error": {"code", "message",
+ * "field"?}}.
  */
-json_t	*request_error_json(const struct request_error *);
+void	request_error_write(const struct request_error *,
+	    struct json_writer *);
 
 /* The fields the engine reads, pointing into the request. */
 void	request_comment(const struct check_request *, struct comment *);

@@ -144,6 +144,7 @@ server_new(struct event_base *base, struct config *cfg,
 	srv->config_path = strdup(config_path);
 	srv->metrics = metrics_new(time(NULL));
 	srv->scratch = eval_scratch_new();
+	json_writer_init(&srv->answer);
 	srv->conns = conns_new(base, &(struct conn_limits){ 1, 1, 1, 1 },
 	    conn_event_cb, srv->metrics);
 	if (srv->config_path == NULL || srv->metrics == NULL ||
@@ -482,6 +483,7 @@ server_free(struct server *srv)
 	metrics_free(srv->metrics);
 	metrics_buf_free(&srv->page);
 	eval_scratch_free(srv->scratch);
+	json_writer_free(&srv->answer);
 	verdict_free(&srv->verdict);
 	config_free(srv->cfg);
 	free(srv->config_path);

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "conn.h"
 #include "eval.h"
+#include "json_writer.h"
 #include "metrics.h"
 #include "metrics_buf.h"
 #include "server.h"
@@ -42,6 +43,7 @@ struct server {
 	struct metrics_buf	 page;		/* /metrics, reused */
 	struct eval_scratch	*scratch;
 	struct verdict		 verdict;
+	struct json_writer	 answer;	/* /v1/check's, reused */
 	struct event		*sig_term, *sig_int, *sig_hup;
 	struct event		*watchdog;
 	struct event		*stop_timer;	/* drain deadline, then poll */

@@ -1,71 +1,37 @@
 /*
- * verdict_json: builds the JSON of a verdict or of a client error.
+ * verdict_json: writes the JSON of a verdict or of a client error.
  *
  * It must never write to a stream or log: the HTTP server and --eval both
  * call it and each decides where the bytes go.  It never trusts a span or a
- * message to be well formed, because a bad byte here would turn one odd
- * comment into an answer that no client can parse.
+ * message to be well formed (json_writer repairs bad UTF-8), because a bad
+ * byte here would turn one odd comment into an answer that no client can
+ * parse.  It writes member by member: a tree of the answer cost as much as
+ * evaluating the comment.
  */
 #include "verdict_json.h"
 
-#include <stdlib.h>
 #include <string.h>
 
-#include <utf8proc.h>
-
-/* A JSON string of len bytes, with invalid UTF-8 replaced by U+FFFD. */
-static json_t *
-vj_string(const char *s, size_t len)
+/* Writes the comment's id as the answer names it. */
+static void
+vj_id_write(struct json_writer *w, const struct vj_id *id)
 {
-	static const char	 repl[] = "\xef\xbf\xbd";
-	const utf8proc_uint8_t	*u = (const utf8proc_uint8_t *)s;
-	utf8proc_int32_t	 cp;
-	utf8proc_ssize_t	 n;
-	json_t			*j;
-	char			*buf;
-	size_t			 i = 0, o = 0;
-
-	if (s == NULL)
-		return json_null();
-	if ((j = json_stringn(s, len)) != NULL)
-		return j;
-
-	/* Rare: only a broken span or a message quoting bad input gets here. */
-	if (len > (SIZE_MAX - 1) / 3 || (buf = malloc(len * 3 + 1)) == NULL)
-		return NULL;
-	while (i < len) {
-		n = utf8proc_iterate(u + i, (utf8proc_ssize_t)(len - i), &cp);
-		if (n < 1) {
-			memcpy(buf + o, repl, 3);
-			o += 3;
-			i++;
-			continue;
-		}
-		memcpy(buf + o, s + i, (size_t)n);
-		o += (size_t)n;
-		i += (size_t)n;
-	}
-	j = json_stringn(buf, o);
-	free(buf);
-	return j;
+	if (id == NULL || id->s == NULL)
+		json_writer_lit(w, "null");
+	else if (id->json)
+		json_writer_raw(w, id->s, id->len);
+	else
+		json_writer_string(w, id->s, id->len);
 }
 
-/* A JSON string of a C string, or null. */
-static json_t *
-vj_cstring(const char *s)
-{
-	if (s == NULL)
-		return json_null();
-	return vj_string(s, strlen(s));
-}
-
-/* The original bytes of the field a reason points into, clamped to the text. */
-static json_t *
-vj_matched(const struct comment *c, const struct reason *r, uint32_t *start,
-    uint32_t *end)
+/* The original bytes of the field a reason points into, clamped to it. */
+static void
+vj_matched(struct json_writer *w, const struct comment *c,
+    const struct reason *r)
 {
 	const char	*text;
 	size_t		 len;
+	uint32_t	 start = r->start, end = r->end;
 
 	if (r->field == FIELD_AUTHOR_NAME) {
 		text = c->author_name;
@@ -74,76 +40,87 @@ vj_matched(const struct comment *c, const struct reason *r, uint32_t *start,
 		text = c->body;
 		len = c->body_len;
 	}
-	*start = r->start;
-	*end = r->end;
-	if (*end > len)
-		*end = (uint32_t)len;
-	if (*start > *end)
-		*start = *end;
-	if (text == NULL)
-		return json_string("");
-	return vj_string(text + *start, *end - *start);
+	if (end > len)
+		end = (uint32_t)len;
+	if (start > end)
+		start = end;
+	json_writer_lit(w, ",\"matched\":");
+	json_writer_string(w, text != NULL ? text + start : "", end - start);
+	json_writer_lit(w, ",\"span\":[");
+	json_writer_int(w, start);
+	json_writer_lit(w, ",");
+	json_writer_int(w, end);
+	json_writer_lit(w, "]");
 }
 
 /* One element of "reasons". */
-static json_t *
-vj_reason(const struct comment *c, const struct reason *r)
+static void
+vj_reason(struct json_writer *w, const struct comment *c,
+    const struct reason *r)
 {
-	uint32_t	 start, end;
-	json_t		*matched;
-
-	matched = vj_matched(c, r, &start, &end);
-	return json_pack("{s:o, s:o, s:s, s:o, s:s, s:o, s:[I, I]}",
-	    "rule", vj_cstring(r->id),
-	    "category", vj_cstring(r->category),
-	    "action", action_name(r->action),
-	    "message", vj_cstring(r->message),
-	    "field", field_name(r->field),
-	    "matched", matched,
-	    "span", (json_int_t)start, (json_int_t)end);
+	json_writer_lit(w, "{\"rule\":");
+	json_writer_cstring(w, r->id);
+	json_writer_lit(w, ",\"category\":");
+	json_writer_cstring(w, r->category);
+	json_writer_lit(w, ",\"action\":");
+	json_writer_cstring(w, action_name(r->action));
+	json_writer_lit(w, ",\"message\":");
+	json_writer_cstring(w, r->message);
+	json_writer_lit(w, ",\"field\":");
+	json_writer_cstring(w, field_name(r->field));
+	vj_matched(w, c, r);
+	json_writer_lit(w, "}");
 }
 
 /* The /v1/check answer for one judged comment. */
-json_t *
-verdict_json(json_t *id, const struct comment *c, const struct verdict *v,
-    const struct policy *p, uint32_t retry_after_s, uint64_t took_us)
+void
+verdict_json_write(struct json_writer *w, const struct vj_id *id,
+    const struct comment *c, const struct verdict *v, const struct policy *p,
+    uint32_t retry_after_s, uint64_t took_us)
 {
-	json_t	*reasons, *r;
-
-	if ((reasons = json_array()) == NULL)
-		return NULL;
+	json_writer_lit(w, "{\"id\":");
+	vj_id_write(w, id);
+	json_writer_lit(w, ",\"decision\":");
+	json_writer_cstring(w, decision_name(v->decision));
+	json_writer_lit(w, ",\"score\":");
+	json_writer_int(w, v->score);
+	json_writer_lit(w, ",\"reasons\":[");
 	for (size_t i = 0; i < v->nreasons; i++) {
-		if ((r = vj_reason(c, &v->reasons[i])) == NULL ||
-		    json_array_append_new(reasons, r) != 0) {
-			json_decref(reasons);
-			return NULL;
-		}
+		if (i > 0)
+			json_writer_lit(w, ",");
+		vj_reason(w, c, &v->reasons[i]);
 	}
-	/* "o" steals; a NULL from a failed allocation makes json_pack fail. */
-	return json_pack("{s:O, s:s, s:i, s:o, s:{s:o, s:o, s:s}, s:I, s:I}",
-	    "id", id != NULL ? id : json_null(),
-	    "decision", decision_name(v->decision),
-	    "score", v->score,
-	    "reasons", reasons,
-	    "policy",
-	        "name", vj_cstring(p->name),
-	        "version", vj_cstring(p->version),
-	        "digest", p->digest,
-	    "retry_after_s", (json_int_t)retry_after_s,
-	    "took_us", (json_int_t)(took_us > INT64_MAX ? INT64_MAX : took_us));
+	json_writer_lit(w, "],\"policy\":{\"name\":");
+	json_writer_cstring(w, p->name);
+	json_writer_lit(w, ",\"version\":");
+	json_writer_cstring(w, p->version);
+	json_writer_lit(w, ",\"digest\":");
+	json_writer_cstring(w, p->digest);
+	json_writer_lit(w, "},\"retry_after_s\":");
+	json_writer_int(w, retry_after_s);
+	json_writer_lit(w, ",\"took_us\":");
+	json_writer_int(w, took_us > INT64_MAX ? INT64_MAX : (int64_t)took_us);
+	json_writer_lit(w, "}");
 }
 
 /* A client error, with the comment's id when there is one. */
-json_t *
-verdict_json_error(json_t *id, const char *code, const char *message)
+void
+verdict_json_write_error(struct json_writer *w, const struct vj_id *id,
+    const char *code, const char *message, const char *field)
 {
-	json_t	*err;
-
-	err = json_pack("{s:s, s:o}", "code", code, "message",
-	    vj_cstring(message));
-	if (err == NULL)
-		return NULL;
-	if (id == NULL)
-		return json_pack("{s:o}", "error", err);
-	return json_pack("{s:O, s:o}", "id", id, "error", err);
+	json_writer_lit(w, "{");
+	if (id != NULL && id->s != NULL) {
+		json_writer_lit(w, "\"id\":");
+		vj_id_write(w, id);
+		json_writer_lit(w, ",");
+	}
+	json_writer_lit(w, "\"error\":{\"code\":");
+	json_writer_cstring(w, code);
+	json_writer_lit(w, ",\"message\":");
+	json_writer_cstring(w, message);
+	if (field != NULL) {
+		json_writer_lit(w, ",\"field\":");
+		json_writer_cstring(w, field);
+	}
+	json_writer_lit(w, "}}");
 }
