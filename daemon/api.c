@@ -16,8 +16,11 @@
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
 
+#include "check_state.h"
 #include "log.h"
 #include "monotonic.h"
+#include "redis.h"
+#include "spool.h"
 #include "request.h"
 #include "server_int.h"
 #include "verdict_json.h"
@@ -31,6 +34,9 @@
 #define AUTH_MAX_FAILURES	10
 #define AUTH_WINDOW_MS		10000
 
+/* A handler's status when the answer (and its count) is someone else's. */
+#define API_LATER	(-1)
+
 typedef int (*api_handler)(struct server *, struct evhttp_request *);
 
 struct route {
@@ -38,7 +44,7 @@ struct route {
 	enum evhttp_cmd_type	 method;
 	unsigned		 on;		/* listeners it answers on */
 	enum metrics_route	 metric;
-	api_handler		 handler;	/* returns the status sent */
+	api_handler		 handler;	/* the status sent, or API_LATER */
 };
 
 static int	api_check(struct server *, struct evhttp_request *);
@@ -137,46 +143,6 @@ send_refusal(struct evhttp_request *req, const struct request_error *err)
 	return rc;
 }
 
-/* Writes s into buf for a key=value log line: quoted, controls escaped. */
-static const char *
-log_value(const char *s, size_t len, char *buf, size_t size)
-{
-	size_t o = 0;
-
-	buf[o++] = '"';
-	for (size_t i = 0; i < len && o + 6 < size; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '"' || c == '\\') {
-			buf[o++] = '\\';
-			buf[o++] = (char)c;
-		} else if (c < 0x20 || c == 0x7f)
-			o += (size_t)snprintf(buf + o, size - o, "\\x%02x", c);
-		else
-			buf[o++] = (char)c;
-	}
-	buf[o++] = '"';
-	buf[o] = '\0';
-	return buf;
-}
-
-/* The one log line of a decision: ids, site, decision, rules, time. */
-static void
-log_decision(const struct check_request *cr, const char *site,
-    const struct verdict *v, uint64_t took)
-{
-	char id[300], rules[512];
-	size_t o = 0;
-
-	rules[0] = '\0';
-	for (size_t i = 0; i < v->nreasons && o + 2 < sizeof rules; i++)
-		o += (size_t)snprintf(rules + o, sizeof rules - o, "%s%s",
-		    i ? "," : "", v->reasons[i].id);
-	log_info("decision id=%s site=%s decision=%s score=%d rules=%s "
-	    "dry_run=%d us=%llu", log_value(cr->id, cr->id_len, id, sizeof id),
-	    site, decision_name(v->decision), v->score,
-	    rules[0] ? rules : "-", cr->dry_run, (unsigned long long)took);
-}
-
 /* POST /v1/check: decode strictly, evaluate with the site's policy, answer. */
 static int
 api_check(struct server *srv, struct evhttp_request *req)
@@ -189,7 +155,7 @@ api_check(struct server *srv, struct evhttp_request *req)
 	struct request_error err;
 	struct vj_id id = { NULL, 0, false };
 	struct comment c;
-	uint64_t t0 = monotonic_us(), took;
+	uint64_t t0 = monotonic_us();
 	size_t len = evbuffer_get_length(in);
 	char *cause = NULL;
 	int status;
@@ -219,19 +185,9 @@ api_check(struct server *srv, struct evhttp_request *req)
 		return send_error(req, 500, "Internal Server Error", "internal",
 		    "the comment could not be evaluated");
 	}
-	took = monotonic_us() - t0;
-	metrics_check_latency(srv->metrics, took);
-	metrics_decision(srv->metrics, site->name, srv->verdict.decision);
-	for (size_t i = 0; i < srv->verdict.nreasons; i++)
-		metrics_rule_hit(srv->metrics, site->name,
-		    srv->verdict.reasons[i].id);
-	log_decision(&cr, site->name, &srv->verdict, took);
-	json_writer_reset(&srv->answer);
-	verdict_json_write(&srv->answer, &id, &c, &srv->verdict, site->policy,
-	    0, took);
-	status = send_written(req, 200, "OK", &srv->answer);
-	request_free(&cr);
-	return status;
+	/* Answered by check_state, now or once Redis has answered. */
+	check_state_run(srv, req, site, &cr, &srv->verdict, t0);
+	return API_LATER;
 }
 
 /* GET /healthz: the process is alive and its loop turns. */
@@ -247,6 +203,7 @@ static int
 api_readyz(struct server *srv, struct evhttp_request *req)
 {
 	json_t *sites = json_array();
+	const char *redis, *status;
 
 	for (size_t i = 0; i < srv->cfg->nsites; i++) {
 		const struct config_site *s = &srv->cfg->sites[i];
@@ -255,10 +212,16 @@ api_readyz(struct server *srv, struct evhttp_request *req)
 		    "version", s->policy->version, "digest",
 		    s->policy->digest));
 	}
+	/* Without Redis the daemon still decides (degraded), so stays in. */
+	redis = srv->redis != NULL ? redis_state_name(redis_state(srv->redis)) :
+	    "none";
+	status = srv->stopping ? "stopping" : srv->redis != NULL &&
+	    redis_state(srv->redis) != REDIS_UP ? "degraded" : "ready";
 	return send_json(req, srv->stopping ? 503 : 200,
 	    srv->stopping ? "Service Unavailable" : "OK",
-	    json_pack("{s:s,s:o,s:s}", "status", srv->stopping ? "stopping" :
-	    "ready", "sites", sites, "redis", "not_configured"));
+	    json_pack("{s:s,s:o,s:s,s:I}", "status", status, "sites", sites,
+	    "redis", redis, "spool_pending", (json_int_t)(srv->spool != NULL ?
+	    spool_pending(srv->spool) : 0)));
 }
 
 /* GET /metrics: the Prometheus text page. */
@@ -268,7 +231,12 @@ api_metrics(struct server *srv, struct evhttp_request *req)
 	struct evbuffer *out = evhttp_request_get_output_buffer(req);
 
 	metrics_buf_reset(&srv->page);
-	if (metrics_render(srv->metrics, &srv->page) == -1) {
+	if (srv->spool != NULL)
+		metrics_spool_pending(srv->metrics, spool_pending(srv->spool));
+	metrics_render(srv->metrics, &srv->page);
+	if (srv->redis != NULL)
+		redis_render_metrics(srv->redis, &srv->page);
+	if (srv->page.failed) {
 		evhttp_send_error(req, 500, "Internal Server Error");
 		return 500;
 	}
@@ -390,8 +358,8 @@ api_request_cb(struct evhttp_request *req, void *arg)
 			status = send_error(req, 405, "Method Not Allowed",
 			    "method_not_allowed", "this route does not take "
 			    "that method");
-		} else
-			status = r->handler(srv, req);
+		} else if ((status = r->handler(srv, req)) == API_LATER)
+			return;		/* counted when it is answered */
 		break;
 	}
 	if (status == 0)

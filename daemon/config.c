@@ -488,6 +488,7 @@ config_load_buffer(const char *name, const char *dir, const char *data,
 	l.nerr0 = errs->n;
 	l.dir = dir;
 	l.cfg = xcalloc(1, sizeof *l.cfg);
+	l.cfg->refs = 1;
 	l.cfg->path = xstrdup(name);
 	config_settings_default(l.cfg);
 
@@ -540,6 +541,22 @@ config_load(const char *path, struct config **out, struct errlist *errs)
 	free(dir);
 	free(data);
 	return rc;
+}
+
+/* Takes one more reference: a request that outlives a reload holds one. */
+struct config *
+config_ref(struct config *c)
+{
+	c->refs++;
+	return c;
+}
+
+/* Drops a reference; the last one frees the config. */
+void
+config_unref(struct config *c)
+{
+	if (c != NULL && --c->refs == 0)
+		config_free(c);
 }
 
 /* Frees a config, its strings and its sites' policies. */

@@ -89,6 +89,7 @@ struct config_site {
 };
 
 struct config {
+	unsigned	 refs;		/* config_ref / config_unref */
 	char		*path;		/* the file as given */
 	struct config_socket submit;
 	struct config_socket admin;
@@ -183,6 +184,15 @@ int		 config_setting_set(struct config *, size_t row,
 		    const char *value, char *why, size_t size);
 void		 config_setting_format(const struct config *, size_t row,
 		    char *buf, size_t size);
+/*
+ * A loaded config starts with one reference.  The server holds one for the
+ * running config; a request waiting on Redis holds one on the config (and
+ * so the policy) it started with, so a reload never frees it under them.
+ */
+struct config	*config_ref(struct config *);
+void		 config_unref(struct config *);
+
+/* address "none" gives no path, host or port: no Redis. */
 int		 config_redis_split(const char *address, char **unix_path,
 		    char **host, long *port, char *why, size_t size);
 bool		 config_is_loopback(const char *address);

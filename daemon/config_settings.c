@@ -90,7 +90,8 @@ static const struct config_setting config_table[] = {
 	{ .name = "redis.address", .type = CONFIG_STRING,
 	  .off = OFF(redis.address), .def = "unix:/run/redis/redis-server.sock",
 	  .check = check_redis, .reload = RESTART,
-	  .help = "Redis server: unix:/PATH or HOST:PORT" },
+	  .help = "Redis server: unix:/PATH or HOST:PORT; `none` for a "
+	  "stateless daemon" },
 	{ .name = "redis.prefix", .type = CONFIG_STRING,
 	  .off = OFF(redis.prefix), .def = "commentd", .check = check_prefix,
 	  .reload = RESTART,
@@ -274,6 +275,9 @@ config_redis_split(const char *v, char **unix_path, char **host, long *port,
 	size_t hlen;
 	long p;
 
+	/* No Redis: a stateless daemon (docs/config.md says what it loses). */
+	if (strcmp(v, "none") == 0)
+		return 0;
 	if (strncmp(v, "unix:", 5) == 0) {
 		if (v[5] != '/' || strlen(v + 5) > max)
 			goto bad;
@@ -306,8 +310,9 @@ config_redis_split(const char *v, char **unix_path, char **host, long *port,
 		*port = p;
 	return 0;
 bad:
-	snprintf(why, size, "must be unix:/PATH or HOST:PORT (such as "
-	    "127.0.0.1:6379 or [::1]:6379), not %s", quote(v, q, sizeof q));
+	snprintf(why, size, "must be unix:/PATH, HOST:PORT (such as "
+	    "127.0.0.1:6379 or [::1]:6379) or none, not %s",
+	    quote(v, q, sizeof q));
 	return -1;
 }
 

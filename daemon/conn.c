@@ -51,6 +51,7 @@ struct conns {
 	conn_event_fn		 event_fn;
 	void			*event_arg;
 	uint64_t		 drain_until_ms;	/* 0: not stopping */
+	size_t			 held;		/* answers still owed */
 };
 
 static uint64_t
@@ -187,8 +188,11 @@ conns_sweep_cb(evutil_socket_t fd, short what, void *arg)
 			continue;
 		}
 		if (c->busy_since_ms == 0) {
-			/* Stopping: an idle keep-alive connection can go now. */
-			if (cs->drain_until_ms != 0)
+			/*
+			 * Stopping: an idle keep-alive connection can go now,
+			 * unless answers are still owed (it may be theirs).
+			 */
+			if (cs->drain_until_ms != 0 && cs->held == 0)
 				conn_close(c);
 			continue;
 		}
@@ -378,6 +382,15 @@ conns_request_done(struct conns *cs, struct evhttp_request *req)
 		evhttp_connection_set_closecb(evcon, conn_closed_cb, cs);
 		c->watched = true;
 	}
+}
+
+void
+conns_hold(struct conns *cs, int delta)
+{
+	if (delta < 0 && cs->held > 0)
+		cs->held--;
+	else if (delta > 0)
+		cs->held++;
 }
 
 void

@@ -66,6 +66,14 @@ struct bufferevent *conns_bevcb(struct event_base *, void *arg);
 /* A request was read whole: its connection is no longer mid-request. */
 void		 conns_request_done(struct conns *, struct evhttp_request *);
 
+/*
+ * A request's answer is owed later (it waits on Redis): +1 when it starts
+ * waiting, -1 once answered.  While any is owed, a stop does not close
+ * idle connections early, since an answer may still be theirs; the stop's
+ * deadline holds either way.
+ */
+void		 conns_hold(struct conns *, int delta);
+
 void		 conns_stats(const struct conns *, struct conn_stats *);
 
 /*

@@ -40,6 +40,13 @@ log_set_level(enum log_level level)
 	log_level = level;
 }
 
+/* Whether a message at this level would be written (skip its formatting). */
+bool
+log_enabled(enum log_level level)
+{
+	return level <= log_level;
+}
+
 int
 log_parse_level(const char *name, enum log_level *out)
 {

@@ -9,6 +9,8 @@
 #ifndef COMMENTD_LOG_H
 #define COMMENTD_LOG_H
 
+#include <stdbool.h>
+
 enum log_level {
 	LOG_LEVEL_ERROR,
 	LOG_LEVEL_WARNING,
@@ -18,6 +20,7 @@ enum log_level {
 
 void	log_init(enum log_level);
 void	log_set_level(enum log_level);
+bool	log_enabled(enum log_level);
 int	log_parse_level(const char *, enum log_level *);
 
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));

@@ -83,6 +83,9 @@ struct metrics {
 	uint64_t	 rule_overflow;
 
 	uint64_t	 reloads, reload_failures;
+	uint64_t	 spooled;	/* queued comments the spool took */
+	uint64_t	 without_redis;	/* decided with local facts */
+	int64_t		 spool_pending;
 	bool		 last_reload_failed;
 	int64_t		 conn_open;
 	uint64_t	 conn_accepted, conn_rejected;
@@ -279,6 +282,27 @@ metrics_reload(struct metrics *m, bool ok)
 	if (!ok)
 		m->reload_failures++;
 	m->last_reload_failed = !ok;
+}
+
+/* Counts a queued comment stored in the spool because Redis could not. */
+void
+metrics_spooled(struct metrics *m)
+{
+	m->spooled++;
+}
+
+/* Counts a comment decided without Redis's facts (in-process limits). */
+void
+metrics_without_redis(struct metrics *m)
+{
+	m->without_redis++;
+}
+
+/* The spool's depth, as the server reads it before each scrape. */
+void
+metrics_spool_pending(struct metrics *m, size_t n)
+{
+	m->spool_pending = (int64_t)n;
 }
 
 /* Counts an admitted connection, now open. */
@@ -517,6 +541,15 @@ metrics_render_server(const struct metrics *m, struct metrics_buf *b)
 	metrics_render_counter(b, "commentd_reload_failures_total",
 	    "Reloads that failed; the previous config and policies kept "
 	    "serving.", m->reload_failures);
+	metrics_render_counter(b, "commentd_spooled_total",
+	    "Queued comments stored in the spool because Redis could not "
+	    "take them (replayed into Redis when it is back).", m->spooled);
+	metrics_render_gauge(b, "commentd_spool_pending",
+	    "Queued comments in the spool, not yet replayed into Redis.",
+	    m->spool_pending);
+	metrics_render_counter(b, "commentd_decisions_without_redis_total",
+	    "Comments decided while Redis could not be asked: in-process rate "
+	    "limits, and rules needing Redis queued.", m->without_redis);
 	metrics_render_gauge(b, "commentd_reload_last_successful",
 	    "1 unless the last reload failed (the files on disk are then not "
 	    "what is serving).", m->last_reload_failed ? 0 : 1);

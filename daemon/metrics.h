@@ -80,6 +80,15 @@ void	metrics_rule_hit(struct metrics *, const char *site,
 /* A reload attempt and whether it succeeded. */
 void	metrics_reload(struct metrics *, bool ok);
 
+/* A queued comment went to the spool (Redis could not take it). */
+void	metrics_spooled(struct metrics *);
+
+/* A comment was decided without Redis's facts. */
+void	metrics_without_redis(struct metrics *);
+
+/* The spool's depth now. */
+void	metrics_spool_pending(struct metrics *, size_t);
+
 /* A connection admitted, one closed, one refused because of the limit. */
 void	metrics_conn_accepted(struct metrics *);
 void	metrics_conn_closed(struct metrics *);

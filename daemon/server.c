@@ -27,9 +27,18 @@
 #include <systemd/sd-daemon.h>
 
 #include "log.h"
+#include "monotonic.h"
+#include "gcra.h"
+#include "redis.h"
+#include "redis_args.h"
+#include "redis_scripts.h"
+#include "spool.h"
+#include "spool_replay.h"
 #include "server_int.h"
 
 #define LISTEN_BACKLOG	1024
+#define SERVER_LOCAL_LIMIT_KEYS	100000	/* in-process limiter's keys */
+#define SERVER_SPOOL_MAX_BYTES	(256ull << 20)
 
 static const char *const listen_names[LISTEN_NKINDS] = {
 	[LISTEN_SUBMIT] = "submit",
@@ -127,6 +136,64 @@ publish_policies(struct server *srv)
 	}
 }
 
+/* Redis came back (or went): the spool is replayed while it is up. */
+static void
+server_redis_state_cb(enum redis_state state, void *arg)
+{
+	if (state == REDIS_UP)
+		spool_replay_kick(arg);
+}
+
+/*
+ * Opens the spool in the state directory.  A failure is not fatal and may
+ * pass (a lock held by an instance still exiting, a full disk): the next
+ * comment that needs the spool tries again, at most once a second.
+ * Meanwhile queued comments are answered 503 while Redis is down.
+ */
+void
+server_spool_open(struct server *srv)
+{
+	char path[4096], *why = NULL;
+	uint64_t now = monotonic_us();
+
+	if (srv->spool != NULL || (srv->spool_tried_us != 0 &&
+	    now - srv->spool_tried_us < 1000000))
+		return;
+	srv->spool_tried_us = now;
+	snprintf(path, sizeof path, "%s/queue.spool", srv->cfg->state_dir);
+	if ((srv->spool = spool_open(path, SERVER_SPOOL_MAX_BYTES,
+	    &why)) == NULL) {
+		log_warnx("spool %s: %s; queued comments will be answered 503 "
+		    "while Redis is unavailable", path, why ? why : "?");
+		free(why);
+	}
+}
+
+/*
+ * Redis and what stands in for it while it is away: the spool in the
+ * state directory and the in-process limiter.  A spool that cannot be
+ * opened is not fatal: queued comments are then answered 503 while Redis
+ * is down, never lost.
+ */
+static int
+server_state_new(struct server *srv, char **cause)
+{
+	redis_script_init(&srv->script_check, "check", redis_script_check);
+	redis_script_init(&srv->script_enqueue, "enqueue",
+	    redis_script_enqueue);
+	srv->args[0] = malloc(sizeof *srv->args[0]);
+	srv->args[1] = malloc(sizeof *srv->args[1]);
+	srv->local_limits = gcra_table_new(SERVER_LOCAL_LIMIT_KEYS);
+	if (srv->args[0] == NULL || srv->args[1] == NULL ||
+	    srv->local_limits == NULL)
+		return fail(cause, "out of memory");
+	server_spool_open(srv);
+	if ((srv->redis = redis_new(srv->base, &srv->cfg->redis,
+	    server_redis_state_cb, srv)) == NULL)
+		return fail(cause, "out of memory");
+	return 0;
+}
+
 struct server *
 server_new(struct event_base *base, struct config *cfg,
     const char *config_path, char **cause)
@@ -170,6 +237,12 @@ server_new(struct event_base *base, struct config *cfg,
 	}
 	server_apply_limits(srv);
 	publish_policies(srv);
+	/* With "none", the daemon is stateless (docs/config.md). */
+	if ((cfg->redis.unix_path != NULL || cfg->redis.host != NULL) &&
+	    server_state_new(srv, cause) == -1) {
+		server_free(srv);
+		return NULL;
+	}
 	return srv;
 }
 
@@ -332,9 +405,11 @@ server_reload(struct server *srv, struct errlist *errs_out)
 		config_free(next);
 		metrics_reload(srv->metrics, false);
 	} else {
-		/* Requests are answered inside their callback: none is in flight. */
-		config_free(srv->cfg);
+		/* A request still waiting on Redis holds its own reference. */
+		config_unref(srv->cfg);
 		srv->cfg = next;
+		if (srv->redis != NULL)
+			redis_set_limits(srv->redis, &next->redis);
 		server_apply_limits(srv);
 		publish_policies(srv);
 		if (log_parse_level(config_log_level_name(next->log_level),
@@ -471,6 +546,9 @@ server_free(struct server *srv)
 {
 	if (srv == NULL)
 		return;
+	/* First, while connections live: every job waiting on it is answered. */
+	redis_free(srv->redis);
+	srv->redis = NULL;
 	for (int k = 0; k < LISTEN_NKINDS; k++)
 		if (srv->listeners[k].http != NULL)
 			evhttp_free(srv->listeners[k].http);
@@ -485,7 +563,13 @@ server_free(struct server *srv)
 	eval_scratch_free(srv->scratch);
 	json_writer_free(&srv->answer);
 	verdict_free(&srv->verdict);
-	config_free(srv->cfg);
+	spool_close(srv->spool);
+	gcra_table_free(srv->local_limits);
+	if (srv->replay_timer != NULL)
+		event_free(srv->replay_timer);
+	free(srv->args[0]);
+	free(srv->args[1]);
+	config_unref(srv->cfg);
 	free(srv->config_path);
 	free(srv);
 }

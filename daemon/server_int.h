@@ -11,6 +11,7 @@
 #include "conn.h"
 #include "eval.h"
 #include "json_writer.h"
+#include "redis.h"
 #include "metrics.h"
 #include "metrics_buf.h"
 #include "server.h"
@@ -33,12 +34,24 @@ struct listener {
 	struct evhttp	*http;
 };
 
+struct redis_args;
+struct spool;
+struct gcra_table;
+
 struct server {
 	struct event_base	*base;
 	struct config		*cfg;
 	char			*config_path;
 	struct listener		 listeners[LISTEN_NKINDS];
 	struct conns		*conns;
+	struct redis		*redis;		/* NULL: redis.address none */
+	struct redis_script	 script_check, script_enqueue;
+	struct redis_args	*args[2];	/* scratch argv for scripts */
+	struct spool		*spool;		/* NULL: none could be opened */
+	uint64_t		 spool_tried_us;	/* last attempt to open it */
+	struct gcra_table	*local_limits;	/* while Redis is away */
+	bool			 replaying;	/* a spool record is in Redis's hands */
+	struct event		*replay_timer;
 	struct metrics		*metrics;
 	struct metrics_buf	 page;		/* /metrics, reused */
 	struct eval_scratch	*scratch;
@@ -52,6 +65,9 @@ struct server {
 	bool			 stopping;
 	int			 exit_status;
 };
+
+/* Opens the spool if it is not open, at most once a second (server.c). */
+void	server_spool_open(struct server *);
 
 /* Routes a request on one listener (api.c). */
 void	api_request_cb(struct evhttp_request *, void *arg);

@@ -72,6 +72,20 @@ vj_reason(struct json_writer *w, const struct comment *c,
 	json_writer_lit(w, "}");
 }
 
+/* The "reasons" array alone, as a queue entry keeps it. */
+void
+verdict_json_write_reasons(struct json_writer *w, const struct comment *c,
+    const struct verdict *v)
+{
+	json_writer_lit(w, "[");
+	for (size_t i = 0; i < v->nreasons; i++) {
+		if (i > 0)
+			json_writer_lit(w, ",");
+		vj_reason(w, c, &v->reasons[i]);
+	}
+	json_writer_lit(w, "]");
+}
+
 /* The /v1/check answer for one judged comment. */
 void
 verdict_json_write(struct json_writer *w, const struct vj_id *id,
@@ -84,13 +98,9 @@ verdict_json_write(struct json_writer *w, const struct vj_id *id,
 	json_writer_cstring(w, decision_name(v->decision));
 	json_writer_lit(w, ",\"score\":");
 	json_writer_int(w, v->score);
-	json_writer_lit(w, ",\"reasons\":[");
-	for (size_t i = 0; i < v->nreasons; i++) {
-		if (i > 0)
-			json_writer_lit(w, ",");
-		vj_reason(w, c, &v->reasons[i]);
-	}
-	json_writer_lit(w, "],\"policy\":{\"name\":");
+	json_writer_lit(w, ",\"reasons\":");
+	verdict_json_write_reasons(w, c, v);
+	json_writer_lit(w, ",\"policy\":{\"name\":");
 	json_writer_cstring(w, p->name);
 	json_writer_lit(w, ",\"version\":");
 	json_writer_cstring(w, p->version);

@@ -46,6 +46,10 @@ void	verdict_json_write(struct json_writer *, const struct vj_id *id,
 	    const struct comment *c, const struct verdict *v,
 	    const struct policy *p, uint32_t retry_after_s, uint64_t took_us);
 
+/* Writes the answer's "reasons" array alone (a queue entry keeps it). */
+void	verdict_json_write_reasons(struct json_writer *,
+	    const struct comment *c, const struct verdict *v);
+
 /*
  * Writes {"id": id, "error": {"code", "message", "field"?}}; with id NULL
  * (or its s NULL) there is no "id" key (an HTTP error that has no comment to

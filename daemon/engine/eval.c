@@ -131,6 +131,13 @@ add_reason(struct verdict *v, const struct reason *r)
 	return &v->reasons[v->nreasons++];
 }
 
+/* Appends a reason given whole, for the daemon's own (eval_state.c). */
+void
+verdict_add_reason(struct verdict *v, const struct reason *r)
+{
+	add_reason(v, r);
+}
+
 /* Adds rule r as a reason for bytes [start, end) of its field. */
 static void
 add_rule_reason(struct verdict *v, const struct rule *r, uint32_t start,
@@ -258,9 +265,12 @@ trimmed_length(const char *text, const struct ntext *nt)
 	    nt->c[b - 1].end - nt->c[a].start);
 }
 
-/* The decision rule of DESIGN.md, from the reasons gathered. */
-static void
-decide(const struct policy *p, struct verdict *v)
+/*
+ * The decision rule of DESIGN.md, from the reasons gathered; a trusted
+ * author's score alone never queues (eval_state.c).
+ */
+void
+eval_decide(const struct policy *p, struct verdict *v, bool trusted)
 {
 	int reject = 0, queue = v->limit_hit;
 
@@ -272,7 +282,7 @@ decide(const struct policy *p, struct verdict *v)
 	}
 	if (reject || v->score >= p->reject_threshold)
 		v->decision = DECISION_REJECT;
-	else if (queue || v->score >= p->queue_threshold)
+	else if (queue || (!trusted && v->score >= p->queue_threshold))
 		v->decision = DECISION_QUEUE;
 	else
 		v->decision = DECISION_ACCEPT;
@@ -386,7 +396,7 @@ eval_comment(const struct policy *p, const struct comment *c,
 	/* Four bytes a character at most: longer is too long unread. */
 	if (c->body_len > (size_t)p->limits.max_length * 4) {
 		add_reason(v, &too_long);
-		decide(p, v);
+		eval_decide(p, v, false);
 		return 0;
 	}
 	if (normalize_text(&p->norm, c->body, c->body_len, &s->body, &bad) < 0) {
@@ -402,7 +412,7 @@ eval_comment(const struct policy *p, const struct comment *c,
 		s->name.n = 0;
 	if (utf8_length(c->body, c->body_len) > p->limits.max_length) {
 		add_reason(v, &too_long);
-		decide(p, v);
+		eval_decide(p, v, false);
 		return 0;
 	}
 	if (trimmed_length(c->body, &s->body) < p->limits.min_length)
@@ -414,7 +424,7 @@ eval_comment(const struct policy *p, const struct comment *c,
 		scan_words(p, s, v, &s->name, &s->name_tk, FIELD_AUTHOR_NAME);
 	run_rules(p, s, v, c, t0);
 	sort_reasons(p, v);
-	decide(p, v);
+	eval_decide(p, v, false);
 	return 0;
 }
 

@@ -47,6 +47,9 @@ struct verdict {
 void	verdict_init(struct verdict *);
 void	verdict_free(struct verdict *);
 
+/* Appends a reason; its strings must outlive the verdict. */
+void	verdict_add_reason(struct verdict *, const struct reason *);
+
 /* The reused working memory of one evaluator (one per thread). */
 struct eval_scratch;
 
@@ -63,6 +66,12 @@ void	eval_scratch_set_clock(struct eval_scratch *, uint64_t (*now_us)(void));
  */
 int	eval_comment(const struct policy *, const struct comment *,
 	    struct eval_scratch *, struct verdict *, char **cause);
+
+/*
+ * Recomputes v's score and decision from its reasons by the decision rule;
+ * when trusted, the score reaching thresholds.queue no longer queues alone.
+ */
+void	eval_decide(const struct policy *, struct verdict *, bool trusted);
 
 /*
  * Evaluates one rule alone on one text given as its field, as a rule's

@@ -40,7 +40,7 @@ class Daemon:
     """One commentd process and its files."""
 
     def __init__(self, tmp_path, limits=None, policy=None, extra_env=None,
-                 argv_prefix=None, tcp=None):
+                 argv_prefix=None, tcp=None, redis=None):
         self.dir = tmp_path
         self.submit = str(tmp_path / "submit.sock")
         self.admin = str(tmp_path / "admin.sock")
@@ -54,6 +54,7 @@ class Daemon:
         self.extra_env = extra_env or {}
         self.argv_prefix = argv_prefix or []
         self.tcp = tcp          # {"port": N, "token_file": path} or None
+        self.redis = redis      # a redis-server's Unix socket, or None: none
         self.proc = None
         self.write_config()
 
@@ -66,6 +67,8 @@ class Daemon:
                     f"sites:\n  list:\n"
                     f"    example: {{policy: {policy or self.policy}}}\n"
                     f"state_dir: {self.dir}\n"
+                    f"redis: {{address: "
+                    f"\"{'unix:' + self.redis if self.redis else 'none'}\"}}\n"
                     f"limits: {{{limits}}}\n")
         if self.tcp:
             with open(self.config) as f:
@@ -159,6 +162,16 @@ def free_port():
     return port
 
 
+def wait_for(cond, timeout=5):
+    """Polls cond until it holds or the deadline passes; whether it held."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(0.05)
+    return False
+
+
 @pytest.fixture
 def make_daemon(tmp_path):
     """Builds daemons; each is stopped and checked after the test."""
@@ -180,3 +193,15 @@ def make_daemon(tmp_path):
 def daemon(make_daemon):
     """A running daemon with the default policy and short deadlines."""
     return make_daemon().start()
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    """A real redis-server on a Unix socket in the test's directory."""
+    from redisproc import RedisProc
+
+    d = tmp_path / "redis"
+    d.mkdir()
+    r = RedisProc(d).start()
+    yield r
+    r.stop()

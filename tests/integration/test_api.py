@@ -77,7 +77,7 @@ def test_check_answers_with_reasons_and_spans(daemon):
 def test_decision_logged_without_text(daemon):
     daemon.check(comment("a secret sentence that must not be logged", id="c-log"))
     log = daemon.log()
-    assert re.search(r'decision id="c-log" site=example decision=accept score=0 rules=- dry_run=0 us=\d+', log), log
+    assert re.search(r'decision id="c-log" site=example decision=accept score=0 rules=- dry_run=0 spooled=0 us=\d+', log), log
     assert "secret sentence" not in log
 
 

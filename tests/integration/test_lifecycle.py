@@ -11,22 +11,13 @@ import time
 
 import pytest
 
-from conftest import COMMENTD, SOURCE, Daemon
+from conftest import COMMENTD, SOURCE, Daemon, wait_for
 from test_api import comment
 from test_limits import connect
 
 
 def digest(d):
     return json.loads(d.get("/readyz")[1])["sites"][0]["digest"]
-
-
-def wait_for(cond, timeout=5):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def copy_policy(tmp_path):
@@ -119,3 +110,20 @@ def test_systemd_socket_activation(tmp_path):
     finally:
         assert d.stop() == 0
         d.assert_clean()
+
+
+def test_watchdog_pings_at_half_the_interval(make_daemon, tmp_path):
+    # WatchdogSec=400ms as systemd passes it: WATCHDOG=1 every 200 ms.
+    path = str(tmp_path / "notify.sock")
+    ns = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    ns.bind(path)
+    ns.settimeout(5)
+    make_daemon(extra_env={"NOTIFY_SOCKET": path,
+                           "WATCHDOG_USEC": "400000"}).start()
+    start, pings = time.monotonic(), 0
+    while pings < 5:
+        if "WATCHDOG=1" in ns.recv(4096).decode():
+            pings += 1
+    elapsed = time.monotonic() - start
+    # Five pings take about 1 s; none at all, or a flood, would be wrong.
+    assert 0.5 < elapsed < 4, elapsed

@@ -154,10 +154,11 @@ static const struct error_case error_cases[] = {
 
 	/* Redis. */
 	{ "redis address", SITE "redis: {address: localhost}\n",
-	    "c.yaml:4:18: ", "redis.address must be unix:/PATH or HOST:PORT "
-	    "(such as 127.0.0.1:6379 or [::1]:6379), not \"localhost\"" },
+	    "c.yaml:4:18: ", "redis.address must be unix:/PATH, HOST:PORT "
+	    "(such as 127.0.0.1:6379 or [::1]:6379) or none, not "
+	    "\"localhost\"" },
 	{ "redis relative socket", SITE "redis: {address: \"unix:r.sock\"}\n",
-	    "c.yaml:4:18: ", "redis.address must be unix:/PATH or HOST:PORT" },
+	    "c.yaml:4:18: ", "redis.address must be unix:/PATH, HOST:PORT" },
 	{ "redis port", SITE "redis: {address: \"10.0.0.1:99999\"}\n",
 	    "c.yaml:4:18: ", "redis.address must be unix:/PATH" },
 	{ "redis bare IPv6", SITE "redis: {address: \"::1:6379\"}\n",

@@ -89,8 +89,10 @@ for x in s: x.bind(("127.0.0.1", 0))
 print(*(x.getsockname()[1] for x in s))')
 
 # The daemon as the benchmark runs it: sockets in the build tree, TCP on
-# loopback without a token (allowed there only), the shipped policy, and
-# room for every connection wrk opens.
+# loopback without a token (allowed there only), the shipped policy, room
+# for every connection wrk opens, and no Redis (redis.address none): this
+# measures the daemon and its engine, so the policy's rate limits,
+# duplicates and new-commenter rule are not enforced here.
 max_connections=$((conns * 2 > 1024 ? conns * 2 : 1024))
 cat >"$run/commentd.yaml" <<EOF
 # Written by run-http-bench.sh for one run; edits are lost.
@@ -102,6 +104,7 @@ sites:
   list:
     example: {policy: $root/policies/default.yaml}
 state_dir: $run
+redis: {address: none}
 log: {level: $log_level}
 limits: {max_connections: $max_connections}
 EOF
