@@ -58,6 +58,18 @@ struct check_job {
 	char			 fp[FINGERPRINT_HEX + 1];
 };
 
+/* Whether a repeated warning may be logged again (every 10 s at most). */
+static bool
+check_warn_due(struct server *srv)
+{
+	uint64_t now = monotonic_us();
+
+	if (srv->warned_us != 0 && now - srv->warned_us < 10000000)
+		return false;
+	srv->warned_us = now;
+	return true;
+}
+
 /* Frees a job and drops its reference to the config. */
 static void
 check_job_free(struct check_job *job)
@@ -166,8 +178,9 @@ check_fail(struct check_job *job, const char *why)
 	struct json_writer w;
 	struct vj_id id = { job->cr.id, job->cr.id_len, false };
 
-	log_warnx("check id %.*s: %s; answered 503", (int)job->cr.id_len,
-	    job->cr.id, why);
+	if (check_warn_due(srv))
+		log_warnx("check id %.*s: %s; answered 503 (repeats are not "
+		    "logged for 10 s)", (int)job->cr.id_len, job->cr.id, why);
 	json_writer_init(&w);
 	verdict_json_write_error(&w, &id, "unavailable", "the comment cannot "
 	    "be stored for review right now; send it again later", NULL);
@@ -323,12 +336,15 @@ check_facts_cb(const redisReply *reply, const char *error, void *arg)
 	struct check_job *job = arg;
 
 	if (reply == NULL || check_facts_parse(job, reply) == -1) {
-		if (reply != NULL)
-			log_warnx("redis check script: unexpected answer%s%s",
-			    reply->type == REDIS_REPLY_ERROR ? ": " : "",
-			    reply->type == REDIS_REPLY_ERROR ? reply->str : "");
+		/* Once every 10 s at most: under load this is every request. */
+		if (reply != NULL && check_warn_due(job->srv))
+			log_warnx("redis check script: %s%s; deciding with "
+			    "in-process limits", reply->type == REDIS_REPLY_ERROR ?
+			    "" : "an unexpected answer", reply->type ==
+			    REDIS_REPLY_ERROR ? reply->str : "");
 		else
-			log_debug("redis check script: %s", error);
+			log_debug("redis check script: %s", reply == NULL ?
+			    error : "an error");
 		check_facts_local(job);
 	}
 	check_decide(job);
@@ -476,11 +492,19 @@ check_spool(struct check_job *job)
 	check_finish(job);
 }
 
-/* The enqueue script's answer: stored, or to the spool. */
+/*
+ * The enqueue script's answer.  Stored: answer.  No answer (Redis gone or
+ * past the deadline), or a passing refusal (LOADING after a restart, a
+ * READONLY replica during a failover): the spool takes it, for replay.
+ * Out of memory (maxmemory under noeviction): Redis is there and will keep
+ * refusing; the spool would only hide that from the operator while it
+ * fills, so the client is told to come back (503).
+ */
 static void
 check_enqueue_cb(const redisReply *reply, const char *error, void *arg)
 {
 	struct check_job *job = arg;
+	char why[256];
 
 	if (reply != NULL && reply->type == REDIS_REPLY_ARRAY &&
 	    reply->elements == 2 &&
@@ -488,9 +512,18 @@ check_enqueue_cb(const redisReply *reply, const char *error, void *arg)
 		check_finish(job);
 		return;
 	}
-	log_warnx("redis enqueue of %.*s: %s; using the spool",
+	if (reply != NULL && reply->type == REDIS_REPLY_ERROR &&
+	    strncmp(reply->str, "OOM", 3) == 0) {
+		snprintf(why, sizeof why, "Redis refused to queue it: %.200s",
+		    reply->str);
+		metrics_redis_refused_write(job->srv->metrics);
+		check_fail(job, why);
+		return;
+	}
+	log_debug("redis enqueue of %.*s: %s; using the spool",
 	    (int)job->cr.id_len, job->cr.id, reply == NULL ? error :
-	    reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected answer");
+	    reply->type == REDIS_REPLY_ERROR ? reply->str :
+	    "an unexpected answer");
 	check_spool(job);
 }
 

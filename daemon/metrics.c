@@ -85,6 +85,7 @@ struct metrics {
 	uint64_t	 reloads, reload_failures;
 	uint64_t	 spooled;	/* queued comments the spool took */
 	uint64_t	 without_redis;	/* decided with local facts */
+	uint64_t	 refused_writes;	/* Redis said no to a queue entry */
 	int64_t		 spool_pending;
 	bool		 last_reload_failed;
 	int64_t		 conn_open;
@@ -296,6 +297,13 @@ void
 metrics_without_redis(struct metrics *m)
 {
 	m->without_redis++;
+}
+
+/* Counts a queued comment Redis refused to store (answered 503). */
+void
+metrics_redis_refused_write(struct metrics *m)
+{
+	m->refused_writes++;
 }
 
 /* The spool's depth, as the server reads it before each scrape. */
@@ -550,6 +558,10 @@ metrics_render_server(const struct metrics *m, struct metrics_buf *b)
 	metrics_render_counter(b, "commentd_decisions_without_redis_total",
 	    "Comments decided while Redis could not be asked: in-process rate "
 	    "limits, and rules needing Redis queued.", m->without_redis);
+	metrics_render_counter(b, "commentd_queue_refused_total",
+	    "Queued comments answered 503 because Redis answered that it is "
+	    "out of memory instead of storing them.",
+	    m->refused_writes);
 	metrics_render_gauge(b, "commentd_reload_last_successful",
 	    "1 unless the last reload failed (the files on disk are then not "
 	    "what is serving).", m->last_reload_failed ? 0 : 1);

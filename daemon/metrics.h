@@ -86,6 +86,9 @@ void	metrics_spooled(struct metrics *);
 /* A comment was decided without Redis's facts. */
 void	metrics_without_redis(struct metrics *);
 
+/* Redis refused to store a queued comment (answered 503). */
+void	metrics_redis_refused_write(struct metrics *);
+
 /* The spool's depth now. */
 void	metrics_spool_pending(struct metrics *, size_t);
 

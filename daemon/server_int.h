@@ -49,6 +49,7 @@ struct server {
 	struct redis_args	*args[2];	/* scratch argv for scripts */
 	struct spool		*spool;		/* NULL: none could be opened */
 	uint64_t		 spool_tried_us;	/* last attempt to open it */
+	uint64_t		 warned_us;	/* last repeated warning (check_state) */
 	struct gcra_table	*local_limits;	/* while Redis is away */
 	bool			 replaying;	/* a spool record is in Redis's hands */
 	struct event		*replay_timer;

@@ -823,6 +823,7 @@ test_whole_page(void **state)
 		"commentd_spooled_total counter",
 		"commentd_spool_pending gauge",
 		"commentd_decisions_without_redis_total counter",
+		"commentd_queue_refused_total counter",
 		"commentd_reload_last_successful gauge",
 		"commentd_connections_open gauge",
 		"commentd_connections_accepted_total counter",
