@@ -38,36 +38,7 @@ static const char policy_text[] =
     "  - {id: shouting, check: caps_ratio, min_letters: 10, above: 0.7,\n"
     "     category: shouting, action: queue}\n";
 
-static struct policy *
-load(const char *text)
-{
-	struct policy *p = NULL;
-	struct errlist e;
-
-	errlist_init(&e);
-	if (policy_load_buffer("eval.yaml", TEST_DATA_DIR, text, strlen(text),
-	    &p, &e) != 0) {
-		for (size_t i = 0; i < e.n; i++)
-			print_error("%s\n", e.msgs[i]);
-		fail_msg("policy did not load");
-	}
-	errlist_free(&e);
-	return p;
-}
-
-static int
-setup(void **state)
-{
-	*state = load(policy_text);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	policy_free(*state);
-	return 0;
-}
+#include "policy_fixture.h"
 
 struct eval_case {
 	const char	*body;
@@ -108,17 +79,6 @@ static const struct eval_case cases[] = {
 	  DECISION_ACCEPT, 0, "", NULL },	/* 30 characters in 60 bytes */
 };
 
-/* "id,id,..." of the verdict's reasons. */
-static void
-reason_ids(const struct verdict *v, char *out, size_t size)
-{
-	size_t n = 0;
-
-	out[0] = '\0';
-	for (size_t i = 0; i < v->nreasons; i++)
-		n += (size_t)snprintf(out + n, size - n, "%s%s", i ? "," : "",
-		    v->reasons[i].id);
-}
 
 static void
 test_eval_cases(void **state)

@@ -44,36 +44,7 @@ static const char stateless_text[] =
     "rules:\n"
     "  - {id: spammy, regex: spam, category: spam, score: 4}\n";
 
-static struct policy *
-load(const char *text)
-{
-	struct policy *p = NULL;
-	struct errlist e;
-
-	errlist_init(&e);
-	if (policy_load_buffer("state.yaml", TEST_DATA_DIR, text, strlen(text),
-	    &p, &e) != 0) {
-		for (size_t i = 0; i < e.n; i++)
-			print_error("%s\n", e.msgs[i]);
-		fail_msg("policy did not load");
-	}
-	errlist_free(&e);
-	return p;
-}
-
-static int
-setup(void **state)
-{
-	*state = load(policy_text);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	policy_free(*state);
-	return 0;
-}
+#include "policy_fixture.h"
 
 /* Shorthands for a limit's facts. */
 #define OK	{ true, true, 0 }
@@ -156,17 +127,6 @@ static const struct state_case cases[] = {
 	  "duplicates.many_authors,new_commenters", 30 },
 };
 
-/* "id,id,..." of the verdict's reasons. */
-static void
-reason_ids(const struct verdict *v, char *out, size_t size)
-{
-	size_t n = 0;
-
-	out[0] = '\0';
-	for (size_t i = 0; i < v->nreasons && n < size; i++)
-		n += (size_t)snprintf(out + n, size - n, "%s%s", i ? "," : "",
-		    v->reasons[i].id);
-}
 
 /* Evaluates body, then applies the facts; returns the wait. */
 static uint32_t
