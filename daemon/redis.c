@@ -365,7 +365,7 @@ rcmd_deadline_cb(evutil_socket_t fd, short what, void *arg)
  */
 static struct rcmd *
 rcmd_new(struct redis *r, const struct redis_script *script, int argc,
-    const char **argv, const size_t *lens, redis_reply_fn fn, void *arg)
+    const char *const *argv, const size_t *lens, redis_reply_fn fn, void *arg)
 {
 	struct rcmd *c;
 	struct timeval tv;
@@ -410,7 +410,7 @@ rcmd_new(struct redis *r, const struct redis_script *script, int argc,
 /* Sends argv; the caller's strings need live only until this returns. */
 static int
 redis_send(struct redis *r, const struct redis_script *script, int argc,
-    const char **argv, const size_t *lens, redis_reply_fn fn, void *arg)
+    const char *const *argv, const size_t *lens, redis_reply_fn fn, void *arg)
 {
 	struct rcmd *c;
 
@@ -431,7 +431,7 @@ redis_send(struct redis *r, const struct redis_script *script, int argc,
 }
 
 int
-redis_command(struct redis *r, int argc, const char **argv,
+redis_command(struct redis *r, int argc, const char *const *argv,
     const size_t *lens, redis_reply_fn fn, void *arg)
 {
 	return redis_send(r, NULL, argc, argv, lens, fn, arg);
@@ -461,8 +461,8 @@ redis_script_init(struct redis_script *s, const char *name, const char *text)
  */
 int
 redis_script_run(struct redis *r, const struct redis_script *s, int nkeys,
-    int argc, const char **argv, const size_t *lens, redis_reply_fn fn,
-    void *arg)
+    int argc, const char *const *argv, const size_t *lens,
+    redis_reply_fn fn, void *arg)
 {
 	const char **av;
 	size_t *al;

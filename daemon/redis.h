@@ -76,7 +76,7 @@ void		 redis_render_metrics(const struct redis *,
 		    struct metrics_buf *);
 
 /* Sends a command given as argv; 0, or -1 (not sent, no callback). */
-int		 redis_command(struct redis *, int argc, const char **argv,
+int		 redis_command(struct redis *, int argc, const char *const *argv,
 		    const size_t *lens, redis_reply_fn, void *arg);
 
 /* Computes a script's SHA-1, so it can be called by EVALSHA. */
@@ -88,7 +88,8 @@ void		 redis_script_init(struct redis_script *, const char *name,
  * and EVAL with the text if Redis answers NOSCRIPT, within the one deadline.
  */
 int		 redis_script_run(struct redis *, const struct redis_script *,
-		    int nkeys, int argc, const char **argv, const size_t *lens,
+		    int nkeys, int argc, const char *const *argv,
+		    const size_t *lens,
 		    redis_reply_fn, void *arg);
 
 #endif

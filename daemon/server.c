@@ -7,8 +7,10 @@
  * sockets itself: never in a directory others may write to, replacing only
  * a stale socket, never a file, then chmod and chgrp as configured.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <grp.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -313,6 +315,38 @@ fail:
 	return -1;
 }
 
+/*
+ * Refuses a TCP socket from systemd that listens beyond loopback while no
+ * token is configured: the config's own TCP listener has the same rule,
+ * and a socket unit must not be a way around it.
+ */
+static int
+check_passed_tcp(const struct server *srv, int fd, char **cause)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	char addr[INET6_ADDRSTRLEN] = "";
+
+	if (srv->cfg->tcp.token != NULL)
+		return 0;
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+		return fail(cause, "the submit-tcp socket from systemd: %s",
+		    strerror(errno));
+	if (ss.ss_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr,
+		    addr, sizeof addr);
+	else if (ss.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr,
+		    addr, sizeof addr);
+	else
+		return 0;	/* not a network socket */
+	if (config_is_loopback(addr))
+		return 0;
+	return fail(cause, "systemd passed a submit-tcp socket on %s, beyond "
+	    "loopback, and listen.tcp.token_file is not set: set a token or "
+	    "bind the socket unit to 127.0.0.1 or ::1", addr);
+}
+
 /* Adopts the sockets systemd passed, by name; how many it adopted or -1. */
 static int
 adopt_systemd(struct server *srv, char **cause)
@@ -329,6 +363,10 @@ adopt_systemd(struct server *srv, char **cause)
 			fail(cause, "systemd passed a socket named \"%s\"; "
 			    "known names are submit, admin and submit-tcp",
 			    names != NULL ? names[i] : "?");
+			adopted = -1;
+			break;
+		}
+		if (k == LISTEN_TCP && check_passed_tcp(srv, fd, cause) == -1) {
 			adopted = -1;
 			break;
 		}
@@ -546,6 +584,14 @@ server_free(struct server *srv)
 {
 	if (srv == NULL)
 		return;
+	/*
+	 * The signal events go below: a second SIGTERM from an impatient
+	 * supervisor must not kill the process mid-teardown (exit by signal,
+	 * not 0), so the stop already under way is all it gets.
+	 */
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
 	/* First, while connections live: every job waiting on it is answered. */
 	redis_free(srv->redis);
 	srv->redis = NULL;

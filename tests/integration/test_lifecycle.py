@@ -112,6 +112,30 @@ def test_systemd_socket_activation(tmp_path):
         d.assert_clean()
 
 
+def test_socket_activation_refuses_open_tcp_without_token(tmp_path):
+    # A socket unit on 0.0.0.0 must not be a way around the config's rule
+    # that TCP beyond loopback needs a token.
+    activate = shutil.which("systemd-socket-activate")
+    if activate is None:
+        pytest.skip("systemd-socket-activate is not installed")
+    from conftest import free_port
+    port = free_port()
+    d = Daemon(tmp_path, argv_prefix=[activate, "-l", f"0.0.0.0:{port}",
+                                      "--fdname=submit-tcp"])
+    d.start(wait=False)
+    # The daemon starts at the first connection, once the socket is there.
+    def connect():
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return True
+        except OSError:
+            return False
+    assert wait_for(connect, 10), d.log()
+    assert d.proc.wait(15) == 1, d.log()
+    d.log_file.close()
+    assert "beyond loopback" in d.log() and "token_file" in d.log(), d.log()
+
+
 def test_watchdog_pings_at_half_the_interval(make_daemon, tmp_path):
     # WatchdogSec=400ms as systemd passes it: WATCHDOG=1 every 200 ms.
     path = str(tmp_path / "notify.sock")
