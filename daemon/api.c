@@ -1,10 +1,13 @@
 /*
  * api: the routes of the HTTP API (DESIGN.md): POST /v1/check, GET /healthz,
- * /readyz and /metrics.  A table says which route answers which method on
- * which listener, so an admin route can never answer on the submit socket
- * or on TCP.  Answers say whose fault an error is: 4xx with a stable code
- * for the client's, 5xx for ours.  A decision is logged as one key=value
- * line, never with the comment's text.
+ * /readyz, /metrics and /v1/decisions, and the admin routes.  A table says
+ * which route answers which method on which listener, so an admin route can
+ * never answer on the submit socket or on TCP.  A route's path may hold one
+ * `*`, which stands for one path segment (an id): it reaches the handler
+ * percent-decoded and bounded, or the request is refused.  Answers say
+ * whose fault an error is: 4xx with a stable code for the client's, 5xx
+ * for ours.  A decision is logged as one key=value line, never with the
+ * comment's text.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -16,7 +19,10 @@
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
 
+#include "admin.h"
+#include "admin_url.h"
 #include "check_state.h"
+#include "decisions.h"
 #include "log.h"
 #include "monotonic.h"
 #include "redis.h"
@@ -36,22 +42,35 @@
 
 /* A handler's status when the answer (and its count) is someone else's. */
 #define API_LATER	(-1)
+_Static_assert(API_LATER == ADMIN_LATER, "admin handlers answer later alike");
 
-typedef int (*api_handler)(struct server *, struct evhttp_request *);
+/* arg: what the path's `*` stood for, decoded; NULL for a plain path. */
+typedef int (*api_handler)(struct server *, struct evhttp_request *,
+    const char *arg);
 
 struct route {
-	const char		*path;
+	const char		*path;		/* `*`: one segment, the arg */
 	enum evhttp_cmd_type	 method;
 	unsigned		 on;		/* listeners it answers on */
 	enum metrics_route	 metric;
 	api_handler		 handler;	/* the status sent, or API_LATER */
 };
 
-static int	api_check(struct server *, struct evhttp_request *);
-static int	api_healthz(struct server *, struct evhttp_request *);
-static int	api_readyz(struct server *, struct evhttp_request *);
-static int	api_metrics(struct server *, struct evhttp_request *);
-static int	api_admin_reload(struct server *, struct evhttp_request *);
+static int	api_check(struct server *, struct evhttp_request *,
+		    const char *);
+static int	api_healthz(struct server *, struct evhttp_request *,
+		    const char *);
+static int	api_readyz(struct server *, struct evhttp_request *,
+		    const char *);
+static int	api_metrics(struct server *, struct evhttp_request *,
+		    const char *);
+static int	api_admin_reload(struct server *, struct evhttp_request *,
+		    const char *);
+
+/* An admin route: the admin socket only, counted as "admin". */
+#define ADMIN(path, method, handler) \
+	{ (path), EVHTTP_REQ_##method, ON_ADMIN, METRICS_ROUTE_ADMIN, \
+	  (handler) }
 
 static const struct route routes[] = {
 	{ "/v1/check", EVHTTP_REQ_POST, ON_ALL, METRICS_ROUTE_CHECK, api_check },
@@ -60,9 +79,27 @@ static const struct route routes[] = {
 	{ "/readyz", EVHTTP_REQ_GET, ON_ALL, METRICS_ROUTE_READYZ, api_readyz },
 	{ "/metrics", EVHTTP_REQ_GET, ON_ALL, METRICS_ROUTE_METRICS,
 	  api_metrics },
-	{ "/v1/admin/reload", EVHTTP_REQ_POST, ON_ADMIN, METRICS_ROUTE_ADMIN,
-	  api_admin_reload },
+	{ "/v1/decisions", EVHTTP_REQ_GET, ON_ALL, METRICS_ROUTE_DECISIONS,
+	  decisions_feed },
+	ADMIN("/v1/admin/reload", POST, api_admin_reload),
+	ADMIN("/v1/admin/queue", GET, admin_queue_list),
+	ADMIN("/v1/admin/queue/*", GET, admin_queue_show),
+	ADMIN("/v1/admin/queue/*/approve", POST, admin_decide_approve),
+	ADMIN("/v1/admin/queue/*/reject", POST, admin_decide_reject),
+	ADMIN("/v1/admin/claim", POST, admin_queue_claim),
+	ADMIN("/v1/admin/authors/*", GET, admin_author_show),
+	ADMIN("/v1/admin/authors/*/ban", POST, admin_author_ban),
+	ADMIN("/v1/admin/authors/*/unban", POST, admin_author_unban),
+	ADMIN("/v1/admin/authors/*/trust", POST, admin_author_trust),
+	ADMIN("/v1/admin/authors/*/untrust", POST, admin_author_untrust),
+	ADMIN("/v1/admin/authors/*/reset-limits", POST,
+	    admin_author_reset_limits),
+	ADMIN("/v1/admin/audit", GET, admin_stats_audit),
+	ADMIN("/v1/admin/stats", GET, admin_stats_stats),
+	ADMIN("/v1/admin/policy", GET, admin_stats_policy),
 };
+
+#undef ADMIN
 
 /* Sends a JSON answer and frees it; returns the status, for the metrics. */
 static int
@@ -145,7 +182,8 @@ send_refusal(struct evhttp_request *req, const struct request_error *err)
 
 /* POST /v1/check: decode strictly, evaluate with the site's policy, answer. */
 static int
-api_check(struct server *srv, struct evhttp_request *req)
+api_check(struct server *srv, struct evhttp_request *req,
+    const char *arg)
 {
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
 	const char *ctype = evhttp_find_header(
@@ -192,7 +230,8 @@ api_check(struct server *srv, struct evhttp_request *req)
 
 /* GET /healthz: the process is alive and its loop turns. */
 static int
-api_healthz(struct server *srv, struct evhttp_request *req)
+api_healthz(struct server *srv, struct evhttp_request *req,
+    const char *arg)
 {
 	(void)srv;
 	return send_json(req, 200, "OK", json_pack("{s:s}", "status", "ok"));
@@ -200,7 +239,8 @@ api_healthz(struct server *srv, struct evhttp_request *req)
 
 /* GET /readyz: every site has its policy; Redis arrives with its issue. */
 static int
-api_readyz(struct server *srv, struct evhttp_request *req)
+api_readyz(struct server *srv, struct evhttp_request *req,
+    const char *arg)
 {
 	json_t *sites = json_array();
 	const char *redis, *status;
@@ -226,7 +266,8 @@ api_readyz(struct server *srv, struct evhttp_request *req)
 
 /* GET /metrics: the Prometheus text page. */
 static int
-api_metrics(struct server *srv, struct evhttp_request *req)
+api_metrics(struct server *srv, struct evhttp_request *req,
+    const char *arg)
 {
 	struct evbuffer *out = evhttp_request_get_output_buffer(req);
 
@@ -276,7 +317,8 @@ token_ok(const struct server *srv, struct evhttp_request *req)
 
 /* POST /v1/admin/reload: as SIGHUP, answering with every error. */
 static int
-api_admin_reload(struct server *srv, struct evhttp_request *req)
+api_admin_reload(struct server *srv, struct evhttp_request *req,
+    const char *arg)
 {
 	struct errlist errs;
 	json_t *list = json_array();
@@ -331,6 +373,50 @@ check_auth(struct server *srv, struct evhttp_request *req)
 	    "send Authorization: Bearer with the configured token");
 }
 
+/*
+ * Whether path matches a route's pattern; a `*` in it matches one non-empty
+ * segment (no '/'), returned raw (still percent-encoded) in *seg.
+ */
+static bool
+route_match(const char *pattern, const char *path, const char **seg,
+    size_t *seglen)
+{
+	const char *star = strchr(pattern, '*');
+	size_t pre, n;
+
+	*seg = NULL;
+	if (star == NULL)
+		return strcmp(pattern, path) == 0;
+	pre = (size_t)(star - pattern);
+	if (strncmp(path, pattern, pre) != 0)
+		return false;
+	n = strcspn(path + pre, "/");
+	if (n == 0 || strcmp(path + pre + n, star + 1) != 0)
+		return false;
+	*seg = path + pre;
+	*seglen = n;
+	return true;
+}
+
+/* Runs a route's handler with its decoded arg, or refuses a bad id (400). */
+static int
+route_run(struct server *srv, struct evhttp_request *req,
+    const struct route *r, const char *seg, size_t seglen)
+{
+	char arg[ADMIN_URL_ID_MAX + 1], msg[128];
+	const char *why;
+
+	if (seg == NULL)
+		return r->handler(srv, req, NULL);
+	if (admin_url_decode(seg, seglen, false, arg, sizeof arg, &why) == -1) {
+		snprintf(msg, sizeof msg, "the id in the path is not valid: %s "
+		    "(at most %d bytes of UTF-8, percent-encoded)", why,
+		    ADMIN_URL_ID_MAX);
+		return send_error(req, 400, "Bad Request", "bad_value", msg);
+	}
+	return r->handler(srv, req, arg);
+}
+
 void
 api_request_cb(struct evhttp_request *req, void *arg)
 {
@@ -338,6 +424,8 @@ api_request_cb(struct evhttp_request *req, void *arg)
 	struct server *srv = l->srv;
 	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
 	enum metrics_route metric = METRICS_ROUTE_OTHER;
+	const char *seg;
+	size_t seglen = 0;
 	int status = 0;
 
 	conns_request_done(srv->conns, req);
@@ -347,8 +435,8 @@ api_request_cb(struct evhttp_request *req, void *arg)
 	}
 	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
 		const struct route *r = &routes[i];
-		if (path == NULL || strcmp(path, r->path) != 0 ||
-		    !(r->on & (1u << l->kind)))
+		if (path == NULL || !(r->on & (1u << l->kind)) ||
+		    !route_match(r->path, path, &seg, &seglen))
 			continue;
 		metric = r->metric;
 		if (evhttp_request_get_command(req) != r->method) {
@@ -358,7 +446,8 @@ api_request_cb(struct evhttp_request *req, void *arg)
 			status = send_error(req, 405, "Method Not Allowed",
 			    "method_not_allowed", "this route does not take "
 			    "that method");
-		} else if ((status = r->handler(srv, req)) == API_LATER)
+		} else if ((status = route_run(srv, req, r, seg, seglen)) ==
+		    API_LATER)
 			return;		/* counted when it is answered */
 		break;
 	}

@@ -15,4 +15,10 @@ extern const char redis_script_check[];
 /* enqueue.lua: a queued comment added to the moderation stream, once. */
 extern const char redis_script_enqueue[];
 
+/* decide.lua: a moderator's approve or reject, with its audit entry. */
+extern const char redis_script_decide[];
+
+/* author.lua: ban, unban, trust, untrust or reset-limits, audited. */
+extern const char redis_script_author[];
+
 #endif

@@ -183,6 +183,8 @@ server_state_new(struct server *srv, char **cause)
 	redis_script_init(&srv->script_check, "check", redis_script_check);
 	redis_script_init(&srv->script_enqueue, "enqueue",
 	    redis_script_enqueue);
+	redis_script_init(&srv->script_decide, "decide", redis_script_decide);
+	redis_script_init(&srv->script_author, "author", redis_script_author);
 	srv->args[0] = malloc(sizeof *srv->args[0]);
 	srv->args[1] = malloc(sizeof *srv->args[1]);
 	srv->local_limits = gcra_table_new(SERVER_LOCAL_LIMIT_KEYS);

@@ -1,6 +1,7 @@
 /*
- * server_int: the server's state, shared by server.c (listeners, lifecycle)
- * and api.c (the routes) and nothing else.
+ * server_int: the server's state, shared by server.c (listeners, lifecycle),
+ * api.c (the routes) and the route handlers that need the server
+ * (check_*.c, admin_*.c, decisions.c); nothing else includes it.
  */
 #ifndef COMMENTD_SERVER_INT_H
 #define COMMENTD_SERVER_INT_H
@@ -46,6 +47,7 @@ struct server {
 	struct conns		*conns;
 	struct redis		*redis;		/* NULL: redis.address none */
 	struct redis_script	 script_check, script_enqueue;
+	struct redis_script	 script_decide, script_author;
 	struct redis_args	*args[2];	/* scratch argv for scripts */
 	struct spool		*spool;		/* NULL: none could be opened */
 	uint64_t		 spool_tried_us;	/* last attempt to open it */
