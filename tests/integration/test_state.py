@@ -5,12 +5,14 @@ Redis away at start-up and during a queued comment (the spool, then the
 replay)."""
 import json
 import os
+import time
 
 from conftest import SOURCE, wait_for
 
 DATA = os.path.join(SOURCE, "tests", "integration", "data")
 LIMITS = os.path.join(DATA, "state-limits.yaml")
 NEW = os.path.join(DATA, "state-new.yaml")
+FAST = os.path.join(DATA, "state-fast.yaml")
 
 
 def submit(d, cid, author, body, dry_run=False, thread=None):
@@ -54,6 +56,17 @@ def test_rate_limit_exact_at_the_boundary(make_daemon, redis_server):
     pttl = redis_server.client().cmd(
         "PTTL", "commentd:{example}:rl:flood.author:u1")
     assert 170_000 < pttl <= 180_000, pttl
+
+
+def test_allowed_again_after_retry_after(make_daemon, redis_server):
+    d = make_daemon(policy=FAST, redis=redis_server.socket).start()
+    assert submit(d, "f1", "u1", "first")["decision"] == "accept"
+    a = submit(d, "f2", "u1", "second")
+    assert a["decision"] == "reject" and rules(a) == ["flood.fast"], a
+    assert 1 <= a["retry_after_s"] <= 2, a
+    # The answer is a promise: waiting that long is enough.
+    time.sleep(a["retry_after_s"])
+    assert submit(d, "f3", "u1", "third")["decision"] == "accept"
 
 
 def test_dry_runs_and_retries_are_never_charged(make_daemon, redis_server):
