@@ -8,7 +8,7 @@ PACKAGES = build-essential cmake pkg-config clang libclang-rt-14-dev \
 	libpcre2-dev libyaml-dev libutf8proc-dev libssl-dev libjansson-dev \
 	libevent-dev libhiredis-dev libsystemd-dev libcmocka-dev \
 	python3 python3-pytest redis-server \
-	systemd man-db groff-base strace curl nodejs
+	systemd man-db groff-base strace curl nodejs tmux
 
 WERROR ?= OFF
 NPROC := $(shell nproc 2>/dev/null || echo 2)

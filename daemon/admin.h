@@ -2,7 +2,8 @@
  * admin: the moderators' routes, which api.c serves on the admin socket
  * only (docs/api.md): the queue (list, show, claim, approve, reject),
  * authors (show, ban, unban, trust, untrust, reset-limits), the audit
- * trail, stats and the loaded policies.  commentctl is their client.
+ * trail, stats, the loaded policies and explain.  commentctl is their
+ * client.
  *
  * Each handler answers now, returning the status sent, or once Redis has
  * answered, returning ADMIN_LATER (the answer is counted then).  `id` is
@@ -58,6 +59,10 @@ int	admin_stats_audit(struct server *, struct evhttp_request *,
 int	admin_stats_stats(struct server *, struct evhttp_request *,
 	    const char *id);
 int	admin_stats_policy(struct server *, struct evhttp_request *,
+	    const char *id);
+
+/* POST /v1/admin/explain: the engine's reasons, normalised (admin_explain.c). */
+int	admin_explain(struct server *, struct evhttp_request *,
 	    const char *id);
 
 #endif

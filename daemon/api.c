@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #include <event2/buffer.h>
 #include <event2/http.h>
@@ -97,6 +98,7 @@ static const struct route routes[] = {
 	ADMIN("/v1/admin/audit", GET, admin_stats_audit),
 	ADMIN("/v1/admin/stats", GET, admin_stats_stats),
 	ADMIN("/v1/admin/policy", GET, admin_stats_policy),
+	ADMIN("/v1/admin/explain", POST, admin_explain),
 };
 
 #undef ADMIN
@@ -417,6 +419,39 @@ route_run(struct server *srv, struct evhttp_request *req,
 	return r->handler(srv, req, arg);
 }
 
+/*
+ * What a proxy in front of the daemon could frame differently from evhttp
+ * (RFC 9112 6.3, request smuggling): Content-Length twice or not a plain
+ * number, Transfer-Encoding other than chunked, or both headers.  NULL
+ * when the framing is unambiguous.
+ */
+static const char *
+framing_fault(struct evhttp_request *req)
+{
+	struct evkeyvalq *h = evhttp_request_get_input_headers(req);
+	struct evkeyval *kv;
+	const char *cl = NULL, *te = NULL;
+
+	TAILQ_FOREACH(kv, h, next) {
+		if (strcasecmp(kv->key, "Content-Length") == 0) {
+			if (cl != NULL)
+				return "Content-Length is given twice";
+			cl = kv->value;
+			if (cl[0] == '\0' || cl[strspn(cl, "0123456789")] != '\0')
+				return "Content-Length is not a number";
+		} else if (strcasecmp(kv->key, "Transfer-Encoding") == 0) {
+			if (te != NULL)
+				return "Transfer-Encoding is given twice";
+			te = kv->value;
+			if (strcasecmp(te, "chunked") != 0)
+				return "Transfer-Encoding other than chunked";
+		}
+	}
+	if (cl != NULL && te != NULL)
+		return "Content-Length and Transfer-Encoding together";
+	return NULL;
+}
+
 void
 api_request_cb(struct evhttp_request *req, void *arg)
 {
@@ -424,11 +459,24 @@ api_request_cb(struct evhttp_request *req, void *arg)
 	struct server *srv = l->srv;
 	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
 	enum metrics_route metric = METRICS_ROUTE_OTHER;
-	const char *seg;
+	const char *seg, *why;
 	size_t seglen = 0;
 	int status = 0;
 
 	conns_request_done(srv->conns, req);
+	/* Already answered 400 or 431 on the socket, and closed. */
+	if (conns_refused(srv->conns, req)) {
+		evhttp_send_error(req, 400, "Bad Request");
+		return;
+	}
+	if ((why = framing_fault(req)) != NULL) {
+		/* The bytes after this request cannot be trusted: close. */
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Connection", "close");
+		status = send_error(req, 400, "Bad Request", "bad_framing", why);
+		metrics_request(srv->metrics, METRICS_ROUTE_OTHER, status);
+		return;
+	}
 	if (l->kind == LISTEN_TCP && (status = check_auth(srv, req)) != 0) {
 		metrics_request(srv->metrics, METRICS_ROUTE_OTHER, status);
 		return;

@@ -37,6 +37,7 @@ struct conn {
 	size_t			 header_bytes;	/* of the request so far */
 	bool			 over_cap;	/* to be closed at once */
 	bool			 closing;	/* shut down; evhttp will free it */
+	bool			 refused;	/* answered by conn_refuse */
 	bool			 watched;	/* evhttp tells us when it closes */
 };
 
@@ -98,6 +99,37 @@ conn_release(struct conns *cs, size_t i)
 }
 
 /*
+ * Answers a request the daemon will not let evhttp read, and closes the
+ * connection: written straight to the socket, as evhttp has not parsed it.
+ * The connection is marked refused, so a request evhttp still makes of its
+ * bytes is dropped unanswered by the routes (conns_refused).
+ */
+static void
+conn_refuse(struct conn *c, const char *answer, size_t len)
+{
+	evutil_socket_t fd = bufferevent_getfd(c->bev);
+
+	if (fd < 0 || c->closing)
+		return;
+	/* A short write is no loss: the client is cut off either way. */
+	(void)send(fd, answer, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	c->refused = true;
+	conn_close(c);
+}
+
+/* A NUL in the request line or headers: C strings would cut it short. */
+static void
+conn_refuse_nul(struct conn *c)
+{
+	static const char bad[] = "HTTP/1.1 400 Bad Request\r\n"
+	    "Content-Type: application/json\r\nConnection: close\r\n"
+	    "Content-Length: 87\r\n\r\n{\"error\":{\"code\":\"bad_request\","
+	    "\"message\":\"a NUL byte in the request line or headers\"}}\n";
+
+	conn_refuse(c, bad, sizeof bad - 1);
+}
+
+/*
  * Answers 431 and closes: the request line and headers are over the limit.
  * evhttp has not answered this request, and will not (it is still reading
  * it), so the answer can go straight to the socket; evhttp's own, larger
@@ -106,18 +138,13 @@ conn_release(struct conns *cs, size_t i)
 static void
 conn_refuse_headers(struct conn *c)
 {
-	static const char answer[] = "HTTP/1.1 431 Request Header Fields Too "
+	static const char too_large[] = "HTTP/1.1 431 Request Header Fields Too "
 	    "Large\r\nContent-Type: application/json\r\nConnection: close\r\n"
 	    "Content-Length: 94\r\n\r\n{\"error\":{\"code\":\"headers_too_large\","
 	    "\"message\":\"the request line and headers are too large\"}}\n";
-	evutil_socket_t fd = bufferevent_getfd(c->bev);
 
-	if (fd < 0 || c->closing)
-		return;
-	/* A short write is no loss: the client is cut off either way. */
-	(void)send(fd, answer, sizeof answer - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	conn_refuse(c, too_large, sizeof too_large - 1);
 	c->cs->event_fn(c->cs->event_arg, CONN_HEADERS_TOO_LARGE);
-	conn_close(c);
 }
 
 /*
@@ -153,6 +180,10 @@ conn_input_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 			}
 			if (++c->header_bytes > c->cs->limits.max_header_bytes) {
 				conn_refuse_headers(c);
+				return;
+			}
+			if (chunk[i] == '\0') {
+				conn_refuse_nul(c);
 				return;
 			}
 		}
@@ -278,6 +309,15 @@ conns_set_limits(struct conns *cs, const struct conn_limits *limits)
 	cs->limits = *limits;
 }
 
+/* Releases every tracked connection evhttp has freed, but `keep`. */
+static void
+conns_release_gone(struct conns *cs, size_t keep)
+{
+	for (size_t i = 0; i < cs->n; i++)
+		if (i != keep && cs->c[i] != NULL && conn_gone(cs->c[i]))
+			conn_release(cs, i);
+}
+
 /* A free slot's index, growing the table when there is none; -1 on exhaustion. */
 static ssize_t
 conns_slot(struct conns *cs)
@@ -324,6 +364,14 @@ conns_bevcb(struct event_base *base, void *arg)
 	cs->c[slot] = c;
 	cs->stats.accepted++;
 	cs->stats.open++;
+	/*
+	 * Full: first release connections evhttp has already let go of (a
+	 * client that connects and closes before sending a request is only
+	 * noticed by the sweep), so they cannot hold the cap against the
+	 * clients still here.
+	 */
+	if (cs->stats.open > cs->limits.max_connections)
+		conns_release_gone(cs, (size_t)slot);
 	if (cs->stats.open > cs->limits.max_connections ||
 	    cs->drain_until_ms != 0) {
 		c->over_cap = true;
@@ -382,6 +430,18 @@ conns_request_done(struct conns *cs, struct evhttp_request *req)
 		evhttp_connection_set_closecb(evcon, conn_closed_cb, cs);
 		c->watched = true;
 	}
+}
+
+bool
+conns_refused(struct conns *cs, struct evhttp_request *req)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	ssize_t i;
+
+	if (evcon == NULL ||
+	    (i = conns_find(cs, evhttp_connection_get_bufferevent(evcon))) < 0)
+		return false;
+	return cs->c[i]->refused;
 }
 
 void

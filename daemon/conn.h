@@ -67,6 +67,12 @@ struct bufferevent *conns_bevcb(struct event_base *, void *arg);
 void		 conns_request_done(struct conns *, struct evhttp_request *);
 
 /*
+ * Whether the request's connection was already answered and closed by conn
+ * (a NUL in its headers, headers too large): the routes must drop it.
+ */
+bool		 conns_refused(struct conns *, struct evhttp_request *);
+
+/*
  * A request's answer is owed later (it waits on Redis): +1 when it starts
  * waiting, -1 once answered.  While any is owed, a stop does not close
  * idle connections early, since an answer may still be theirs; the stop's

@@ -38,6 +38,7 @@ struct regex_runner {
 	pcre2_match_context	*mctx;
 	pcre2_jit_stack		*jit_stack;
 	pcre2_match_data	*md;
+	uint32_t		 md_heap_kib;	/* largest heap limit md ran under */
 	uint32_t		 match_limit;
 
 	/* Cached runs, full length and short, + the first-code-unit one. */

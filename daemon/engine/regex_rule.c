@@ -60,17 +60,35 @@ regex_runner_free(struct regex_runner *run)
 	free(run);
 }
 
-/* Sets the match, depth and heap limits; 0 means the default, never "none". */
+/*
+ * Sets the match, depth and heap limits; 0 means the default, never "none".
+ *
+ * PCRE2 (10.42) keeps the interpreter's backtracking frames in the match
+ * data and checks the heap limit only when they must grow: match data that
+ * grew under one policy's larger limit would let a smaller limit go
+ * unchecked.  So a lower heap limit than the match data has run under gets
+ * fresh match data.  Sites with the same limits never pay for this.
+ */
 void
 regex_runner_limits(struct regex_runner *run, const struct policy_limits *l)
 {
+	uint32_t heap = l->regex_heap_limit_kib ? l->regex_heap_limit_kib :
+	    POLICY_DEFAULT_HEAP_LIMIT_KIB;
+	pcre2_match_data *md;
+
 	run->match_limit = l->regex_match_limit ? l->regex_match_limit :
 	    POLICY_DEFAULT_MATCH_LIMIT;
 	pcre2_set_match_limit(run->mctx, run->match_limit);
 	pcre2_set_depth_limit(run->mctx, l->regex_depth_limit ?
 	    l->regex_depth_limit : POLICY_DEFAULT_DEPTH_LIMIT);
-	pcre2_set_heap_limit(run->mctx, l->regex_heap_limit_kib ?
-	    l->regex_heap_limit_kib : POLICY_DEFAULT_HEAP_LIMIT_KIB);
+	pcre2_set_heap_limit(run->mctx, heap);
+	if (heap < run->md_heap_kib &&
+	    (md = pcre2_match_data_create(1, NULL)) != NULL) {
+		pcre2_match_data_free(run->md);
+		run->md = md;
+		run->md_heap_kib = heap;
+	} else if (heap > run->md_heap_kib)
+		run->md_heap_kib = heap;
 }
 
 /* Compiles and JIT-compiles a rule, or says where its pattern is wrong. */

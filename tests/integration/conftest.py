@@ -4,12 +4,19 @@ As PgBouncer's tests do: each test gets its own daemon on its own Unix
 sockets under tmp_path, talks to it over real sockets, and reads its log.
 The daemon is stopped with SIGTERM after the test; it must exit 0 and its
 log must hold no sanitizer report.
+
+COMMENTD_WRAPPER, when set, is a command put in front of every commentd
+these fixtures start (tests/integration/run-valgrind.sh sets it to
+valgrind); start and stop then wait COMMENTD_WAIT_SCALE times longer.
 """
 import http.client
+import json
 import os
+import shlex
 import signal
 import socket
 import subprocess
+import threading
 import time
 
 import pytest
@@ -20,6 +27,9 @@ SHARED = os.environ.get("COMMENTD_SHARED_DATA",
                         os.path.join(SOURCE, "..", "shared", "data"))
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
                    "runtime error:")
+WRAPPER = shlex.split(os.environ.get("COMMENTD_WRAPPER", ""))
+WAIT_SCALE = float(os.environ.get("COMMENTD_WAIT_SCALE", "1"))
+QUEUE = "commentd:{example}:queue"
 
 
 class UnixHTTPConnection(http.client.HTTPConnection):
@@ -40,7 +50,7 @@ class Daemon:
     """One commentd process and its files."""
 
     def __init__(self, tmp_path, limits=None, policy=None, extra_env=None,
-                 argv_prefix=None, tcp=None, redis=None):
+                 argv_prefix=None, tcp=None, redis=None, sites=None):
         self.dir = tmp_path
         self.submit = str(tmp_path / "submit.sock")
         self.admin = str(tmp_path / "admin.sock")
@@ -55,17 +65,27 @@ class Daemon:
         self.argv_prefix = argv_prefix or []
         self.tcp = tcp          # {"port": N, "token_file": path} or None
         self.redis = redis      # a redis-server's Unix socket, or None: none
+        self.sites = sites or {}    # more sites: name -> policy path
+        # The admin socket's mode and group, as listen.admin takes them:
+        # {"mode": "0660", "group": "nogroup"} lets another user moderate.
+        self.admin_access = {}
         self.proc = None
         self.write_config()
 
     def write_config(self, policy=None):
         limits = ", ".join(f"{k}: {v}" for k, v in self.limits.items())
+        sites = {"example": policy or self.policy, **self.sites}
+        access = "".join(f", {k}: \"{v}\""
+                         for k, v in self.admin_access.items())
         with open(self.config, "w") as f:
             f.write(f"listen:\n"
                     f"  submit: {{path: {self.submit}}}\n"
-                    f"  admin: {{path: {self.admin}}}\n"
-                    f"sites:\n  list:\n"
-                    f"    example: {{policy: {policy or self.policy}}}\n"
+                    f"  admin: {{path: {self.admin}{access}}}\n"
+                    f"sites:\n" +
+                    ("  default: example\n" if self.sites else "") +
+                    "  list:\n" +
+                    "".join(f"    {name}: {{policy: {path}}}\n"
+                            for name, path in sites.items()) +
                     f"state_dir: {self.dir}\n"
                     f"redis: {{address: "
                     f"\"{'unix:' + self.redis if self.redis else 'none'}\"}}\n"
@@ -83,13 +103,14 @@ class Daemon:
         env = dict(os.environ, **self.extra_env)
         self.log_file = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
-            self.argv_prefix + [COMMENTD, "-c", self.config],
+            self.argv_prefix + WRAPPER + [COMMENTD, "-c", self.config],
             stdout=self.log_file, stderr=subprocess.STDOUT, env=env)
         if wait:
             self.wait_ready()
         return self
 
     def wait_ready(self, timeout=15):
+        timeout *= WAIT_SCALE
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -139,6 +160,7 @@ class Daemon:
         if self.proc is None or self.proc.poll() is not None:
             return self.proc.returncode if self.proc else None
         self.proc.send_signal(signal.SIGTERM)
+        timeout *= WAIT_SCALE
         try:
             rc = self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -170,6 +192,130 @@ def wait_for(cond, timeout=5):
             return True
         time.sleep(0.05)
     return False
+
+
+class Load:
+    """Submits comments from many clients at once over keep-alive
+    connections, each comment numbered; every fifth asks to be held.
+    Shared by the fault and hostile-client tests."""
+
+    def __init__(self, daemon, total, clients, prefix="c"):
+        self.daemon = daemon
+        self.total = total
+        self.clients = clients
+        self.prefix = prefix
+        self.next = 0
+        self.done = 0
+        self.lock = threading.Lock()
+        self.answers = {}       # id -> (status, decision, took_us)
+        self.errors = []
+        self.max_wait = 0.0     # seconds, as the client saw it
+        self.waits = []         # every answered request's, in seconds
+
+    def body(self, i):
+        text = "please hold me" if i % 5 == 0 else f"comment {i} is fine"
+        return json.dumps({"id": f"{self.prefix}{i}", "site": "example",
+                           "author": {"id": f"u{i % 97}"}, "body": text})
+
+    def client(self):
+        conn = None
+        while True:
+            with self.lock:
+                if self.next >= self.total:
+                    break
+                i = self.next
+                self.next += 1
+            cid = f"{self.prefix}{i}"
+            t0 = time.monotonic()
+            try:
+                if conn is None:
+                    conn = UnixHTTPConnection(self.daemon.submit, timeout=10)
+                conn.request("POST", "/v1/check", self.body(i),
+                             {"Content-Type": "application/json"})
+                r = conn.getresponse()
+                data = r.read()
+                status = r.status
+            except OSError as e:
+                with self.lock:
+                    self.errors.append(f"{cid}: {e!r}")
+                conn = None
+                continue
+            waited = time.monotonic() - t0
+            answer = json.loads(data)
+            with self.lock:
+                self.max_wait = max(self.max_wait, waited)
+                self.waits.append(waited)
+                self.answers[cid] = (status, answer.get("decision"),
+                                     answer.get("took_us"))
+                self.done += 1
+        if conn is not None:
+            conn.close()
+
+    def run(self, during=None):
+        threads = [threading.Thread(target=self.client)
+                   for _ in range(self.clients)]
+        for t in threads:
+            t.start()
+        if during:
+            during(self)
+        for t in threads:
+            t.join(300)
+        return self
+
+    def queued(self):
+        return {cid for cid, (s, d, _) in self.answers.items()
+                if s == 200 and d == "queue"}
+
+    def statuses(self):
+        out = {}
+        for s, _, _ in self.answers.values():
+            out[s] = out.get(s, 0) + 1
+        return out
+
+    def max_took_ms(self):
+        took = [t for s, _, t in self.answers.values() if t is not None]
+        return max(took) / 1000 if took else 0
+
+    def wait_quantile(self, q):
+        """The q-quantile (0 to 1) of the clients' waits, in seconds."""
+        waits = sorted(self.waits)
+        return waits[min(len(waits) - 1, int(q * len(waits)))] if waits else 0
+
+
+def stream_ids(redis):
+    """Comment id -> how many times it is in the queue stream."""
+    counts = {}
+    for _, fields in redis.client().cmd("XRANGE", QUEUE, "-", "+"):
+        kv = dict(zip(fields[0::2], fields[1::2]))
+        cid = kv[b"id"].decode()
+        counts[cid] = counts.get(cid, 0) + 1
+    return counts
+
+
+def readyz(d):
+    """The daemon's /readyz answer, parsed."""
+    return json.loads(d.get("/readyz")[1])
+
+
+def caught_up(d):
+    """Redis is up and the spool has been replayed into it."""
+    r = readyz(d)
+    return r["redis"] == "up" and r["spool_pending"] == 0
+
+
+def report(name, load, found):
+    """Prints what a load submitted, what was queued and what was lost;
+    returns the lost and the twice-stored ids."""
+    queued = load.queued()
+    lost = sorted(queued - set(found))
+    twice = sorted(c for c, n in found.items() if n > 1)
+    print(f"\n{name}: submitted={load.total} answered={load.done} "
+          f"statuses={load.statuses()} answered_queue={len(queued)} "
+          f"found_in_redis={len(queued & set(found))} lost={len(lost)} "
+          f"twice={len(twice)} client_errors={len(load.errors)} "
+          f"max_took_ms={load.max_took_ms():.1f} "
+          f"max_client_wait_s={load.max_wait:.2f}")
+    return lost, twice
 
 
 @pytest.fixture

@@ -10,123 +10,10 @@ import re
 import threading
 import time
 
-from conftest import SOURCE, UnixHTTPConnection, wait_for
+from conftest import (QUEUE, SOURCE, Load, caught_up, readyz, report,
+                      stream_ids, wait_for)
 
 POLICY = os.path.join(SOURCE, "tests", "integration", "data", "faults.yaml")
-QUEUE = "commentd:{example}:queue"
-
-
-class Load:
-    """Submits comments from many clients at once over keep-alive
-    connections, each comment numbered; every fifth asks to be held."""
-
-    def __init__(self, daemon, total, clients, prefix="c"):
-        self.daemon = daemon
-        self.total = total
-        self.clients = clients
-        self.prefix = prefix
-        self.next = 0
-        self.done = 0
-        self.lock = threading.Lock()
-        self.answers = {}       # id -> (status, decision, took_us)
-        self.errors = []
-        self.max_wait = 0.0     # seconds, as the client saw it
-
-    def body(self, i):
-        text = "please hold me" if i % 5 == 0 else f"comment {i} is fine"
-        return json.dumps({"id": f"{self.prefix}{i}", "site": "example",
-                           "author": {"id": f"u{i % 97}"}, "body": text})
-
-    def client(self):
-        conn = None
-        while True:
-            with self.lock:
-                if self.next >= self.total:
-                    break
-                i = self.next
-                self.next += 1
-            cid = f"{self.prefix}{i}"
-            t0 = time.monotonic()
-            try:
-                if conn is None:
-                    conn = UnixHTTPConnection(self.daemon.submit, timeout=10)
-                conn.request("POST", "/v1/check", self.body(i),
-                             {"Content-Type": "application/json"})
-                r = conn.getresponse()
-                data = r.read()
-                status = r.status
-            except OSError as e:
-                with self.lock:
-                    self.errors.append(f"{cid}: {e!r}")
-                conn = None
-                continue
-            waited = time.monotonic() - t0
-            answer = json.loads(data)
-            with self.lock:
-                self.max_wait = max(self.max_wait, waited)
-                self.answers[cid] = (status, answer.get("decision"),
-                                     answer.get("took_us"))
-                self.done += 1
-        if conn is not None:
-            conn.close()
-
-    def run(self, during=None):
-        threads = [threading.Thread(target=self.client)
-                   for _ in range(self.clients)]
-        for t in threads:
-            t.start()
-        if during:
-            during(self)
-        for t in threads:
-            t.join(300)
-        return self
-
-    def queued(self):
-        return {cid for cid, (s, d, _) in self.answers.items()
-                if s == 200 and d == "queue"}
-
-    def statuses(self):
-        out = {}
-        for s, _, _ in self.answers.values():
-            out[s] = out.get(s, 0) + 1
-        return out
-
-    def max_took_ms(self):
-        took = [t for s, _, t in self.answers.values() if t is not None]
-        return max(took) / 1000 if took else 0
-
-
-def stream_ids(redis):
-    """Comment id -> how many times it is in the queue stream."""
-    counts = {}
-    for _, fields in redis.client().cmd("XRANGE", QUEUE, "-", "+"):
-        kv = dict(zip(fields[0::2], fields[1::2]))
-        cid = kv[b"id"].decode()
-        counts[cid] = counts.get(cid, 0) + 1
-    return counts
-
-
-def readyz(d):
-    status, body = d.get("/readyz")
-    return json.loads(body)
-
-
-def caught_up(d):
-    r = readyz(d)
-    return r["redis"] == "up" and r["spool_pending"] == 0
-
-
-def report(name, load, found):
-    queued = load.queued()
-    lost = sorted(queued - set(found))
-    twice = sorted(c for c, n in found.items() if n > 1)
-    print(f"\n{name}: submitted={load.total} answered={load.done} "
-          f"statuses={load.statuses()} answered_queue={len(queued)} "
-          f"found_in_redis={len(queued & set(found))} lost={len(lost)} "
-          f"twice={len(twice)} client_errors={len(load.errors)} "
-          f"max_took_ms={load.max_took_ms():.1f} "
-          f"max_client_wait_s={load.max_wait:.2f}")
-    return lost, twice
 
 
 def rss_kib(pid):
@@ -160,7 +47,10 @@ def test_redis_killed_three_times_under_load(make_daemon, tmp_path):
         lost, twice = report("redis SIGKILL x3", load, stream_ids(redis))
         assert load.done == 20000 and not load.errors, load.errors[:5]
         assert set(load.statuses()) == {200}, load.statuses()
-        assert len(load.queued()) == 4000
+        # Every fifth asked to be held; on a starved machine a few more
+        # may be queued by the engine's time budget (engine.limit).
+        held = {f"c{i}" for i in range(0, 20000, 5)}
+        assert held <= load.queued(), sorted(held - load.queued())[:5]
         assert not lost and not twice, (lost[:5], twice[:5])
         # The daemon's own wait for Redis is bounded by its deadlines.
         assert load.max_took_ms() < 1000, load.max_took_ms()
