@@ -1,6 +1,7 @@
 #!/bin/sh
 # `make run`: the daemon in the foreground on sockets in the build tree,
-# with a private redis-server beside it (ready for the Redis-backed state).
+# with a private redis-server beside it, which holds the rate limits, the
+# author records and the moderation queue (no persistence: a dev server).
 # Stop with Ctrl-C; the Redis server stops with it.
 set -eu
 
