@@ -56,6 +56,8 @@ enum check_kind {
 	CHECK_LINK_COUNT,	/* links: above */
 	CHECK_REPEAT_RUN,	/* longest run of one character: above */
 	CHECK_NON_LATIN,	/* non-Latin share of letters: min_letters, above */
+	CHECK_CARD_NUMBER,	/* Luhn-checked payment card numbers: above */
+	CHECK_GIBBERISH,	/* share of letters in mashed words: min_letters, above */
 };
 
 /* An example string with the place it was written, for error messages. */

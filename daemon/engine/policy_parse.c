@@ -408,7 +408,7 @@ static void
 load_check(struct policy_parser *l, const yaml_node_t *map, const char *pre,
     struct rule *r)
 {
-	const char *names[CHECK_NON_LATIN + 2];
+	const char *names[CHECK_NKINDS + 1];
 	yaml_node_t *an;
 	char name[160];
 	long min_letters;
@@ -416,7 +416,7 @@ load_check(struct policy_parser *l, const yaml_node_t *map, const char *pre,
 
 	r->kind = RULE_CHECK;
 	l->p->nchecks++;
-	for (k = 0; k <= CHECK_NON_LATIN; k++)
+	for (k = 0; k < CHECK_NKINDS; k++)
 		names[k] = check_kind_name((enum check_kind)k);
 	names[k] = NULL;
 	if (yaml_node_enum(&l->y, opt(l, map, "check"), fname(name,
@@ -436,8 +436,10 @@ load_check(struct policy_parser *l, const yaml_node_t *map, const char *pre,
 		return;
 	case CHECK_CAPS_RATIO:
 	case CHECK_NON_LATIN:
+	case CHECK_GIBBERISH:
 		no_param(l, map, "below", pre, r);
-		min_letters = r->check == CHECK_CAPS_RATIO ? 20 : 10;
+		min_letters = r->check == CHECK_CAPS_RATIO ? 20 :
+		    r->check == CHECK_NON_LATIN ? 10 : 6;
 		yaml_node_opt_int(&l->y, map, "min_letters", pre, 0, 1000000,
 		    &min_letters);
 		r->min_letters = (unsigned)min_letters;
@@ -454,6 +456,13 @@ load_check(struct policy_parser *l, const yaml_node_t *map, const char *pre,
 			check_count(l, map, "above", pre,
 			    r->check == CHECK_REPEAT_RUN ? 1 : 0, 1000000,
 			    &r->above, &r->has_above);
+		return;
+	case CHECK_CARD_NUMBER:
+		/* One card number is already one too many: above 0 unless set. */
+		no_param(l, map, "below", pre, r);
+		no_param(l, map, "min_letters", pre, r);
+		check_count(l, map, "above", pre, 0, 1000, &r->above,
+		    &r->has_above);
 		return;
 	}
 }

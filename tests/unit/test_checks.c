@@ -1,7 +1,8 @@
 /*
  * test_checks: the structural checks (length, caps_ratio, link_count,
- * repeat_run, non_latin) as tables of texts, in several languages and
- * scripts, with emoji, and at their thresholds.
+ * repeat_run, non_latin, card_number, gibberish) as tables of texts, in
+ * several languages and scripts, with emoji, and at their thresholds; and
+ * the two helpers behind the last two (card_number.c, gibberish.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,7 +13,9 @@
 
 #include <cmocka.h>
 
+#include "card_number.h"
 #include "checks.h"
+#include "gibberish.h"
 
 struct check_case {
 	enum check_kind	 kind;
@@ -128,6 +131,86 @@ static const struct check_case cases[] = {
 	{ CHECK_NON_LATIN, 0.5, NONE, 10, "abcdeабвгд", 0, 0.5, NULL },
 	{ CHECK_NON_LATIN, 0.5, NONE, 10, "abcdαβγδεζ", 1, 0.6,
 	    "abcdαβγδεζ" },
+
+	/* card_number: issuer prefix and Luhn; the span is the number. */
+	{ CHECK_CARD_NUMBER, NONE, NONE, 0, "my card 4111 1111 1111 1111 ok",
+	    1, 1, "4111 1111 1111 1111" },
+	{ CHECK_CARD_NUMBER, NONE, NONE, 0, "4111-1111-1111-1111", 1, 1,
+	    "4111-1111-1111-1111" },
+	{ CHECK_CARD_NUMBER, NONE, NONE, 0, "(4111111111111111)", 1, 1,
+	    "4111111111111111" },
+	{ CHECK_CARD_NUMBER, NONE, NONE, 0, "amex 3782 822463 10005.", 1, 1,
+	    "3782 822463 10005" },
+	{ CHECK_CARD_NUMBER, NONE, NONE, 0, "mc 5555 5555 5555 4444 exp 12/27",
+	    1, 1, "5555 5555 5555 4444" },
+	{ CHECK_CARD_NUMBER, NONE, NONE, 0, "2221 0000 0000 0009", 1, 1,
+	    "2221 0000 0000 0009" },
+	{ CHECK_CARD_NUMBER, NONE, NONE, 0, "diners 3056 9309 0259 04", 1, 1,
+	    "3056 9309 0259 04" },
+	{ CHECK_CARD_NUMBER, NONE, NONE, 0, "jcb 3530111333300000", 1, 1,
+	    "3530111333300000" },
+	{ CHECK_CARD_NUMBER, NONE, NONE, 0, "visa 4222222222222", 1, 1,
+	    "4222222222222" },
+	/* Found eight bytes at a time, past any byte: where the digit falls. */
+	{ CHECK_CARD_NUMBER, NONE, NONE, 0, "€€€€€€€€ 4111111111111111 ✓", 1,
+	    1, "4111111111111111" },
+	{ CHECK_CARD_NUMBER, NONE, NONE, 0, "Zahlung für Jürgen:4111111111111111",
+	    1, 1, "4111111111111111" },
+	{ CHECK_CARD_NUMBER, NONE, NONE, 0, "abcdefg\x7f\x80\xff" "1", 0, 0,
+	    NULL },
+	/* The expiry year or the code in the same run of digits. */
+	{ CHECK_CARD_NUMBER, NONE, NONE, 0, "4111 1111 1111 1111 2027", 1, 1,
+	    "4111 1111 1111 1111" },
+	{ CHECK_CARD_NUMBER, NONE, NONE, 0, "cvv 123 4111 1111 1111 1111", 1,
+	    1, "4111 1111 1111 1111" },
+	{ CHECK_CARD_NUMBER, 1, NONE, 0,
+	    "4111111111111111 and 5105105105105100", 1, 2, "5105105105105100" },
+	{ CHECK_CARD_NUMBER, 2, NONE, 0,
+	    "4111111111111111 and 5105105105105100", 0, 2, NULL },
+	/* Not cards: a bad checksum, no issuer, too short or long, glued. */
+	{ CHECK_CARD_NUMBER, NONE, NONE, 0, "4111 1111 1111 1112", 0, 0, NULL },
+	{ CHECK_CARD_NUMBER, NONE, NONE, 0, "0000 0000 0000 0000", 0, 0, NULL },
+	{ CHECK_CARD_NUMBER, NONE, NONE, 0, "1234 5678 9012 3456", 0, 0, NULL },
+	{ CHECK_CARD_NUMBER, NONE, NONE, 0, "call 79927398713 now", 0, 0,
+	    NULL },
+	{ CHECK_CARD_NUMBER, NONE, NONE, 0, "41111111111111111111111", 0, 0,
+	    NULL },
+	{ CHECK_CARD_NUMBER, NONE, NONE, 0, "id4111111111111111", 0, 0, NULL },
+	{ CHECK_CARD_NUMBER, NONE, NONE, 0, "4111111111111111x", 0, 0, NULL },
+	{ CHECK_CARD_NUMBER, NONE, NONE, 0, "4111  1111  1111  1111", 0, 0,
+	    NULL },
+	{ CHECK_CARD_NUMBER, NONE, NONE, 0,
+	    "In 2019, 4,111 people paid $1,111.11 each.", 0, 0, NULL },
+	{ CHECK_CARD_NUMBER, NONE, NONE, 0, "", 0, 0, NULL },
+
+	/* gibberish: letters in mashed words among all letters. */
+	{ CHECK_GIBBERISH, 0.5, NONE, 6, "asdfghjkl", 1, 1.0, "asdfghjkl" },
+	{ CHECK_GIBBERISH, 0.5, NONE, 6, "sdkjfhskdjfh lol", 1, 12.0 / 15,
+	    "sdkjfhskdjfh" },
+	{ CHECK_GIBBERISH, 0.5, NONE, 6, "qwertyuiop!!", 1, 1.0,
+	    "qwertyuiop" },
+	{ CHECK_GIBBERISH, 0.5, NONE, 6, "ajsdhajkshdkajshd", 1, 1.0,
+	    "ajsdhajkshdkajshd" },
+	{ CHECK_GIBBERISH, 0.5, NONE, 6, "ok zxcvbnm, dfgdfgdfg", 1, 16.0 / 18,
+	    "zxcvbnm, dfgdfgdfg" },
+	{ CHECK_GIBBERISH, 0.5, NONE, 6, "The strengths of the twelfths", 0,
+	    0, NULL },
+	{ CHECK_GIBBERISH, 0.5, NONE, 6, "Hmmmmmm, grrrrr. Shhhhh!", 0, 0,
+	    NULL },
+	{ CHECK_GIBBERISH, 0.5, NONE, 6, "My QWERTY keyboard broke", 0, 0,
+	    NULL },
+	{ CHECK_GIBBERISH, 0.5, NONE, 6, "A rhythm in Mississippi", 0, 0,
+	    NULL },
+	{ CHECK_GIBBERISH, 0.5, NONE, 6,
+	    "Zmrzlina a čtvrtletí, Schrödinger und Straße", 0, 0, NULL },
+	{ CHECK_GIBBERISH, 0.5, NONE, 6, "Это совершенно нормальный текст", 0,
+	    0, NULL },
+	{ CHECK_GIBBERISH, 0.2, NONE, 6,
+	    "I read it twice and asdfgh then sdkjfhsd", 1, 8.0 / 33,
+	    "sdkjfhsd" },
+	/* Too few letters to judge, however mashed. */
+	{ CHECK_GIBBERISH, 0.5, NONE, 20, "asdfghjkl", 0, 1.0, NULL },
+	{ CHECK_GIBBERISH, 0.5, NONE, 6, "12345 67890 !!!", 0, 0, NULL },
 };
 
 /* Every case: result, measured value, and the span as text. */
@@ -201,7 +284,8 @@ static void
 test_check_names(void **state)
 {
 	static const char *const names[] = { "length", "caps_ratio",
-	    "link_count", "repeat_run", "non_latin" };
+	    "link_count", "repeat_run", "non_latin", "card_number",
+	    "gibberish" };
 	enum check_kind k;
 
 	(void)state;
@@ -214,6 +298,161 @@ test_check_names(void **state)
 	assert_int_equal(check_parse_kind("", &k), -1);
 	assert_int_equal(check_parse_kind("Length", &k), -1);
 	assert_string_equal(check_kind_name((enum check_kind)99), "unknown");
+}
+
+/* The checksum on its own: the classic test numbers, and their neighbours. */
+static void
+test_card_number_luhn(void **state)
+{
+	static const struct {
+		const char	*digits;
+		int		 valid;
+	} luhn[] = {
+		{ "79927398713", 1 }, { "4111111111111111", 1 },
+		{ "378282246310005", 1 }, { "6011111111111117", 1 },
+		{ "30569309025904", 1 }, { "0", 1 },
+		{ "79927398710", 0 }, { "4111111111111112", 0 },
+		{ "378282246310006", 0 }, { "1", 0 }, { "", 0 },
+	};
+	unsigned char d[32];
+	size_t n;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof luhn / sizeof luhn[0]; i++) {
+		for (n = 0; luhn[i].digits[n] != '\0'; n++)
+			d[n] = (unsigned char)(luhn[i].digits[n] - '0');
+		if (card_number_luhn(d, n) != luhn[i].valid)
+			fail_msg("Luhn of \"%s\": want %d", luhn[i].digits,
+			    luhn[i].valid);
+	}
+}
+
+/* A run of groups is read in linear time and never past its length. */
+static void
+test_card_number_bounds(void **state)
+{
+	static const char card[] = "4111 1111 1111 1111 ";
+	static char text[60000];
+	size_t start, end;
+
+	(void)state;
+	/* One run of 3,000 numbers: each found, the last one shown. */
+	for (size_t i = 0; i < sizeof text; i++)
+		text[i] = card[i % (sizeof card - 1)];
+	assert_int_equal(card_number_count(text, sizeof text, 2999, &start,
+	    &end), 3000);
+	assert_int_equal(start, sizeof text - 20);
+	assert_int_equal(end, sizeof text - 1);
+	/* "1111 1111 ..." for ever: every group starts a look of 19 digits. */
+	for (size_t i = 0; i < sizeof text; i++)
+		text[i] = i % 5 == 4 ? ' ' : '1';
+	assert_int_equal(card_number_count(text, sizeof text, 0, &start, &end),
+	    0);
+	/* Cut inside the fourth group: only three groups remain. */
+	assert_int_equal(card_number_count("4111 1111 1111 1111", 17, 0,
+	    &start, &end), 0);
+	assert_int_equal(start, 0);
+	assert_int_equal(end, 0);
+}
+
+/* Words judged alone: each sign of mashing, and words that are not. */
+static void
+test_gibberish_words(void **state)
+{
+	static const char *const mashed[] = { "asdfghjkl", "SDKJFH",
+	    "qwertyu", "poiuytre", "lkjhgfdsa", "zxcvbnm", "bcvxnmzl",
+	    "ajsdhajkshdkajshd", "fjfjfjfjfjfj" };
+	static const char *const words[] = { "qwerty", "strengths",
+	    "twelfths", "rhythms", "hmmmmmmmm", "brrrrrrr", "typewriter",
+	    "Mississippi", "nightclubs", "handcrafts", "NSFW", "LGBTQ",
+	    "MSNBC", "sky", "a", "" };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof mashed / sizeof mashed[0]; i++)
+		if (!gibberish_word(mashed[i], strlen(mashed[i])))
+			fail_msg("\"%s\" should be mashed", mashed[i]);
+	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+		if (gibberish_word(words[i], strlen(words[i])))
+			fail_msg("\"%s\" should not be mashed", words[i]);
+	/* Not a word of ASCII letters: never mashed. */
+	assert_false(gibberish_word("sdkj1fh", 7));
+}
+
+/*
+ * The eight-bytes-at-a-time paths of repeat_run and caps_ratio agree with
+ * a plain reading, character by character, on many texts of every mix of
+ * runs, spaces, capitals and non-ASCII letters, at every offset.
+ */
+static void
+test_check_swar_paths(void **state)
+{
+	static const char *const atoms[] = { "a", "a", "b", "A", "B", " ", "\t",
+	    "é", "É", "日", "!", "1" };
+	const size_t natoms = sizeof atoms / sizeof atoms[0];
+	char text[256];
+	uint32_t seed = 12345, start, end;
+	struct rule r;
+	double value;
+
+	(void)state;
+	memset(&r, 0, sizeof r);
+	r.kind = RULE_CHECK;
+	r.has_above = true;
+	for (int t = 0; t < 20000; t++) {
+		size_t len = 0, atoms_in = (size_t)(t % 60);
+		size_t best = 0, run = 0, bstart = 0, bend = 0, rstart = 0;
+		size_t upper = 0, cased = 0;
+		const char *prev = NULL;
+
+		for (size_t k = 0; k < atoms_in; k++) {
+			const char *a;
+			size_t alen;
+
+			seed = seed * 1103515245u + 12345u;
+			/* Long stretches of one atom make the runs. */
+			a = (seed >> 16) % 4 == 0 && prev != NULL ? prev :
+			    atoms[(seed >> 8) % natoms];
+			alen = strlen(a);
+			if (a[0] == ' ' || a[0] == '\t') {
+				run = 0;
+				prev = a;
+			} else {
+				if (a != prev && (prev == NULL ||
+				    strcmp(a, prev) != 0)) {
+					run = 0;
+					rstart = len;
+				}
+				if (++run > best) {
+					best = run;
+					bstart = rstart;
+					bend = len + alen;
+				}
+				prev = a;
+			}
+			upper += strcmp(a, "A") == 0 || strcmp(a, "B") == 0 ||
+			    strcmp(a, "É") == 0;
+			cased += strcmp(a, "a") == 0 || strcmp(a, "b") == 0 ||
+			    strcmp(a, "é") == 0 || strcmp(a, "A") == 0 ||
+			    strcmp(a, "B") == 0 || strcmp(a, "É") == 0;
+			memcpy(text + len, a, alen);
+			len += alen;
+		}
+		r.check = CHECK_REPEAT_RUN;
+		r.above = 1;
+		check_eval(&r, text, len, &start, &end, &value);
+		if (value != (double)best || (best > 1 && (start != bstart ||
+		    end != bend)))
+			fail_msg("repeat_run on \"%.*s\": %g [%u, %u), want %zu "
+			    "[%zu, %zu)", (int)len, text, value, start, end, best,
+			    bstart, bend);
+		r.check = CHECK_CAPS_RATIO;
+		r.above = 0.5;
+		r.min_letters = 0;
+		check_eval(&r, text, len, &start, &end, &value);
+		if (value != (cased ? (double)upper / (double)cased : 0.0))
+			fail_msg("caps_ratio on \"%.*s\": %g, want %zu/%zu",
+			    (int)len, text, value, upper, cased);
+	}
 }
 
 /* utf8_length counts code points. */
@@ -237,6 +476,10 @@ main(void)
 		cmocka_unit_test(test_check_table),
 		cmocka_unit_test(test_check_length_bound),
 		cmocka_unit_test(test_check_names),
+		cmocka_unit_test(test_check_swar_paths),
+		cmocka_unit_test(test_card_number_luhn),
+		cmocka_unit_test(test_card_number_bounds),
+		cmocka_unit_test(test_gibberish_words),
 		cmocka_unit_test(test_utf8_length),
 	};
 

@@ -144,6 +144,19 @@ static const struct error_case error_cases[] = {
 	    "a length check needs above or below" },
 	{ "repeat run range", RULE("    check: repeat_run\n    above: 0\n"),
 	    "t.yaml:7:12: ", "above must be an integer from 1 to" },
+	{ "card number count", RULE("    check: card_number\n    above: "
+	    "0.5\n"), "t.yaml:7:12: ", "above must be an integer from 0 to "
+	    "1000" },
+	{ "card number letters", RULE("    check: card_number\n"
+	    "    min_letters: 5\n"), "t.yaml:7:18: ",
+	    "min_letters does not apply to a card_number check" },
+	{ "gibberish needs above", RULE("    check: gibberish\n"),
+	    "t.yaml:3:5: ", "rule r: missing required key \"above\"" },
+	{ "gibberish ratio", RULE("    check: gibberish\n    above: 2\n"),
+	    "t.yaml:7:12: ", "above must be a number from 0 to 1" },
+	{ "gibberish below", RULE("    check: gibberish\n    above: 0.5\n"
+	    "    below: 0.1\n"), "t.yaml:8:12: ",
+	    "below does not apply to a gibberish check" },
 	{ "examples not a list", RULE("    regex: x\n    examples: {match: "
 	    "\"x\"}\n"), "t.yaml:7:23: ", "examples.match must be a list" },
 	{ "examples typo", RULE("    regex: x\n    examples: {matches: "
@@ -473,6 +486,59 @@ test_valid_policy(void **state)
 	errlist_free(&e);
 }
 
+/* card_number and gibberish: their defaults, and their examples run. */
+static void
+test_card_and_gibberish(void **state)
+{
+	static const char yaml[] = P
+	    "rules:\n"
+	    "  - {id: pii.card, check: card_number, category: privacy,\n"
+	    "     action: reject, examples: {match: [\"4111 1111 1111 1111\"],\n"
+	    "     pass: [\"4111 1111 1111 1112\", \"order 1234567890123\"]}}\n"
+	    "  - {id: cards, check: card_number, above: 2, category: privacy,\n"
+	    "     action: queue}\n"
+	    "  - {id: mash, check: gibberish, above: 0.5, category: spam,\n"
+	    "     action: queue, examples: {match: [\"asdfghjkl\"],\n"
+	    "     pass: [\"strengths\", \"hmmmmmm\"]}}\n"
+	    "examples:\n"
+	    "  - {body: \"card 5555 5555 5555 4444\", expect: reject,\n"
+	    "     rules: [pii.card]}\n"
+	    "  - {body: \"sdkjfhskdjfh\", expect: queue, rules: [mash]}\n"
+	    "  - {body: \"Good piece.\", expect: accept}\n";
+	struct policy *p = NULL;
+	struct errlist e;
+
+	(void)state;
+	errlist_init(&e);
+	if (load(yaml, &p, &e) != 0)
+		dump("card and gibberish", &e);
+	assert_int_equal(e.n, 0);
+	assert_non_null(p);
+	assert_int_equal(p->nchecks, 3);
+	assert_int_equal(p->rules[0].check, CHECK_CARD_NUMBER);
+	assert_false(p->rules[0].has_above);
+	assert_int_equal(p->rules[1].check, CHECK_CARD_NUMBER);
+	assert_true(p->rules[1].has_above);
+	assert_true(p->rules[1].above == 2);
+	assert_int_equal(p->rules[2].check, CHECK_GIBBERISH);
+	assert_int_equal(p->rules[2].min_letters, 6);
+	assert_true(p->rules[2].above == 0.5);
+	policy_free(p);
+	errlist_free(&e);
+
+	/* A gibberish example that does not hold fails the load, at its line. */
+	errlist_init(&e);
+	p = NULL;
+	assert_int_equal(load(P "rules:\n  - {id: mash, check: gibberish, "
+	    "above: 0.5, category: spam,\n     action: queue, examples: "
+	    "{match: [\"hello there\"]}}\n", &p, &e), -1);
+	assert_null(p);
+	if (!reported(&e, "t.yaml:4:", "mash"))
+		dump("failing gibberish example", &e);
+	assert_true(reported(&e, "t.yaml:4:", "mash"));
+	errlist_free(&e);
+}
+
 /* What a policy leaves out takes the schema's defaults; a version is kept. */
 static void
 test_minimal_policy(void **state)
@@ -678,6 +744,7 @@ main(void)
 		cmocka_unit_test(test_all_errors_in_one_run),
 		cmocka_unit_test(test_valid_policy),
 		cmocka_unit_test(test_minimal_policy),
+		cmocka_unit_test(test_card_and_gibberish),
 		cmocka_unit_test(test_failing_examples),
 		cmocka_unit_test(test_load_from_file),
 		cmocka_unit_test(test_durations),
