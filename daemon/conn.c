@@ -105,45 +105,37 @@ conn_release(struct conns *cs, size_t i)
  * bytes is dropped unanswered by the routes (conns_refused).
  */
 static void
-conn_refuse(struct conn *c, const char *answer, size_t len)
+conn_refuse(struct conn *c, const char *status, const char *code,
+    const char *message)
 {
 	evutil_socket_t fd = bufferevent_getfd(c->bev);
+	char body[256], answer[512];
+	int blen, alen;
 
 	if (fd < 0 || c->closing)
 		return;
+	blen = snprintf(body, sizeof body,
+	    "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}\n", code,
+	    message);
+	alen = snprintf(answer, sizeof answer, "HTTP/1.1 %s\r\n"
+	    "Content-Type: application/json\r\nConnection: close\r\n"
+	    "Content-Length: %d\r\n\r\n%s", status, blen, body);
 	/* A short write is no loss: the client is cut off either way. */
-	(void)send(fd, answer, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (alen > 0 && (size_t)alen < sizeof answer)
+		(void)send(fd, answer, (size_t)alen, MSG_NOSIGNAL |
+		    MSG_DONTWAIT);
 	c->refused = true;
 	conn_close(c);
 }
 
-/* A NUL in the request line or headers: C strings would cut it short. */
-static void
-conn_refuse_nul(struct conn *c)
-{
-	static const char bad[] = "HTTP/1.1 400 Bad Request\r\n"
-	    "Content-Type: application/json\r\nConnection: close\r\n"
-	    "Content-Length: 87\r\n\r\n{\"error\":{\"code\":\"bad_request\","
-	    "\"message\":\"a NUL byte in the request line or headers\"}}\n";
-
-	conn_refuse(c, bad, sizeof bad - 1);
-}
-
-/*
- * Answers 431 and closes: the request line and headers are over the limit.
- * evhttp has not answered this request, and will not (it is still reading
- * it), so the answer can go straight to the socket; evhttp's own, larger
- * limit stays as a backstop that answers 400.
- */
+/* Headers past limits.max_header_bytes: 431, before evhttp reads them. */
 static void
 conn_refuse_headers(struct conn *c)
 {
-	static const char too_large[] = "HTTP/1.1 431 Request Header Fields Too "
-	    "Large\r\nContent-Type: application/json\r\nConnection: close\r\n"
-	    "Content-Length: 94\r\n\r\n{\"error\":{\"code\":\"headers_too_large\","
-	    "\"message\":\"the request line and headers are too large\"}}\n";
-
-	conn_refuse(c, too_large, sizeof too_large - 1);
+	if (c->closing)
+		return;
+	conn_refuse(c, "431 Request Header Fields Too Large",
+	    "headers_too_large", "the request line and headers are too large");
 	c->cs->event_fn(c->cs->event_arg, CONN_HEADERS_TOO_LARGE);
 }
 
@@ -182,8 +174,10 @@ conn_input_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 				conn_refuse_headers(c);
 				return;
 			}
+			/* C strings would cut the header short. */
 			if (chunk[i] == '\0') {
-				conn_refuse_nul(c);
+				conn_refuse(c, "400 Bad Request", "bad_request",
+				    "a NUL byte in the request line or headers");
 				return;
 			}
 		}
