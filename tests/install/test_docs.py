@@ -70,6 +70,7 @@ def case_man(args):
         check(p.returncode == 0 and not p.stderr,
               f"groff -ww {page.name}: {show(p)}")
     man_options(args)
+    man_commands(args)
     man_settings(args)
 
 
@@ -84,6 +85,24 @@ def man_options(args):
                      if not re.search(rf"(?<![\w-]){re.escape(o)}(?![\w-])",
                                       text))
     check(not missing, f"commentd.8 does not describe {missing}")
+
+
+def man_commands(args):
+    """commentctl(1) describes every command and variable of its --help."""
+    ctl = os.path.join(args.build, "client", "commentctl")
+    check(os.path.exists(ctl), f"{ctl} was not built")
+    p = run([ctl, "--help"])
+    check(p.returncode == 0, f"commentctl --help: {show(p)}")
+    words = re.findall(r"^  (\w+) ", p.stdout, re.M)
+    words += re.findall(r"\$(COMMENTCTL_\w+)", p.stdout)
+    words += re.findall(r"(?<![\w-])(--?[A-Za-z][\w-]*)", p.stdout)
+    check(len(words) > 10, f"no commands found in commentctl --help:\n"
+          f"{p.stdout}")
+    text = render(pathlib.Path(args.source, "docs/man/commentctl.1"))
+    missing = sorted({w for w in words
+                      if not re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])",
+                                       text)})
+    check(not missing, f"commentctl.1 does not describe {missing}")
 
 
 def man_settings(args):
@@ -244,8 +263,66 @@ def restrict_redis(redis, acl):
     return c
 
 
+def yaml_blocks(path):
+    """The ```yaml blocks of a Markdown file, in order."""
+    return re.findall(r"^```yaml\n(.*?)^```", path.read_text(),
+                      re.M | re.S)
+
+
+def case_policy(args):
+    """docs/policy.md's examples are what the loader and the engine do.
+
+    The blocks before the whole-policy examples are fragments of one
+    policy: put together (the rules block continued by the check), they
+    must load with `commentd -t`, every rule's own examples run.  The
+    whole-policy examples must be what the shipped policy decides.
+    """
+    doc = pathlib.Path(args.source, "docs", "policy.md")
+    blocks = yaml_blocks(doc)
+    check(len(blocks) >= 5, f"{doc}: expected its 5 yaml examples, found "
+          f"{len(blocks)}")
+    fragments, examples = blocks[:-1], blocks[-1]
+    check(examples.startswith("examples:"), "the last yaml block of "
+          "docs/policy.md is no longer the whole-policy examples")
+    with tempfile.TemporaryDirectory() as tmp:
+        os.symlink(os.path.join(args.source, "policies", "wordlists"),
+                   os.path.join(tmp, "wordlists"))
+        policy = os.path.join(tmp, "docs-example.yaml")
+        with open(policy, "w") as f:
+            f.write("policy: docs-example\n" + "".join(fragments))
+        p = run([args.commentd, "-t", "-p", policy])
+        check(p.returncode == 0, f"docs/policy.md's fragments do not load "
+              f"as one policy:\n{open(policy).read()}\n{show(p)}")
+    lines = []
+    for m in re.finditer(r'\{body: "([^"]*)"(?:, author: \{name: "([^"]*)"\})?,'
+                         r' expect: (\w+)(?:, rules: \[([^\]]*)\])?\}',
+                         examples):
+        body, name, expect, rules = m.groups()
+        lines.append((body, name, expect, rules))
+    check(len(lines) == examples.count("body:"), "cannot read every "
+          "whole-policy example of docs/policy.md")
+    jsonl = "".join(json.dumps({"id": str(i), "body": body,
+                                "author": {"id": "a", "name": name}}) + "\n"
+                    for i, (body, name, _, _) in enumerate(lines))
+    p = run([args.commentd, "--eval", "-p",
+             os.path.join(args.source, "policies", "default.yaml"), "-"],
+            input=jsonl)
+    check(p.returncode == 0, show(p))
+    answers = [json.loads(line) for line in p.stdout.splitlines()
+               if line.startswith("{")]
+    check(len(answers) == len(lines), show(p))
+    for (body, name, expect, rules), a in zip(lines, answers):
+        got = {r["rule"] for r in a["reasons"]}
+        want = {r.strip() for r in (rules or "").split(",") if r.strip()}
+        check(a["decision"] == expect and want <= got,
+              f"docs/policy.md says {body!r} ({name}) is {expect} "
+              f"{sorted(want)}; the shipped policy says {a['decision']} "
+              f"{sorted(got)}")
+
+
 if __name__ == "__main__":
-    cases = {"man": case_man, "operations": case_operations}
+    cases = {"man": case_man, "operations": case_operations,
+             "policy": case_policy}
     for name in LANGUAGES:
         cases[name] = (lambda n: lambda args: case_api_example(args, n))(name)
     main(cases)
