@@ -21,6 +21,7 @@
 #include <jansson.h>
 
 #include "admin_job.h"
+#include "http_reply.h"
 #include "normalize.h"
 #include "request.h"
 #include "server_int.h"
@@ -160,8 +161,7 @@ admin_explain(struct server *srv, struct evhttp_request *req, const char *id)
 		    uerr.message, uerr.field[0] != '\0' ? uerr.field : NULL);
 		return ADMIN_LATER;
 	}
-	if (ctype == NULL || strncasecmp(ctype, "application/json", 16) != 0 ||
-	    (ctype[16] != '\0' && ctype[16] != ';')) {
+	if (!http_is_json(ctype)) {
 		admin_send_error(srv, req, METRICS_ROUTE_ADMIN, 415,
 		    "bad_content_type", "send the comment as Content-Type: "
 		    "application/json", NULL);

@@ -20,32 +20,12 @@
 #include <hiredis/hiredis.h>
 
 #include "conn.h"
+#include "http_reply.h"
 #include "log.h"
 #include "redis.h"
 #include "redis_args.h"
 #include "server_int.h"
 #include "verdict_json.h"
-
-/* The reason phrase of the statuses these routes answer. */
-static const char *
-admin_phrase(int status)
-{
-	switch (status) {
-	case 200:
-		return "OK";
-	case 400:
-		return "Bad Request";
-	case 404:
-		return "Not Found";
-	case 409:
-		return "Conflict";
-	case 415:
-		return "Unsupported Media Type";
-	case 503:
-		return "Service Unavailable";
-	}
-	return "Internal Server Error";
-}
 
 /*
  * Sends n bytes of JSON text with a status and counts it; with retry, a
@@ -56,14 +36,8 @@ admin_send(struct server *srv, struct evhttp_request *req,
     enum metrics_route metric, int status, bool retry, const char *text,
     size_t n)
 {
-	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-
-	if (retry)
-		evhttp_add_header(h, "Retry-After", ADMIN_RETRY_AFTER_S);
-	evhttp_add_header(h, "Content-Type", "application/json");
-	evbuffer_add(evhttp_request_get_output_buffer(req), text, n);
-	evbuffer_add(evhttp_request_get_output_buffer(req), "\n", 1);
-	evhttp_send_reply(req, status, admin_phrase(status), NULL);
+	http_reply_text(req, status, retry ? HTTP_RETRY_AFTER_S : NULL, text,
+	    n);
 	metrics_request(srv->metrics, metric, status);
 }
 
@@ -343,14 +317,6 @@ admin_job_script(struct admin_job *job, const struct redis_script *s,
 		admin_job_unavailable(job, "not connected, or too busy");
 }
 
-/* Whether a Content-Type names JSON (parameters such as charset allowed). */
-static bool
-admin_is_json(const char *ctype)
-{
-	return ctype != NULL && strncasecmp(ctype, "application/json", 16) ==
-	    0 && (ctype[16] == '\0' || ctype[16] == ';');
-}
-
 json_t *
 admin_job_body(struct admin_job *job, const char *const *fields)
 {
@@ -363,7 +329,7 @@ admin_job_body(struct admin_job *job, const char *const *fields)
 
 	if (len == 0)
 		return json_object();
-	if (!admin_is_json(evhttp_find_header(evhttp_request_get_input_headers(
+	if (!http_is_json(evhttp_find_header(evhttp_request_get_input_headers(
 	    job->req), "Content-Type"))) {
 		admin_job_error(job, 415, "bad_content_type", "send the body "
 		    "as Content-Type: application/json", NULL);

@@ -37,8 +37,6 @@ struct redisReply;
 /* The longest moderator name kept; longer names are written "uid:N". */
 #define ADMIN_MODERATOR_MAX	64
 
-/* Seconds a client is asked to wait after a 503 because of Redis. */
-#define ADMIN_RETRY_AFTER_S	"5"
 
 struct admin_job;
 

@@ -23,6 +23,7 @@
 #include "admin.h"
 #include "admin_url.h"
 #include "check_state.h"
+#include "http_reply.h"
 #include "decisions.h"
 #include "log.h"
 #include "monotonic.h"
@@ -105,64 +106,41 @@ static const struct route routes[] = {
 
 /* Sends a JSON answer and frees it; returns the status, for the metrics. */
 static int
-send_json(struct evhttp_request *req, int status, const char *reason,
-    json_t *j)
+send_json(struct evhttp_request *req, int status, json_t *j)
 {
-	struct evbuffer *out = evhttp_request_get_output_buffer(req);
 	char *text = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
 
 	json_decref(j);
 	if (text == NULL) {
-		evhttp_send_error(req, 500, "Internal Server Error");
+		evhttp_send_error(req, 500, http_reason(500));
 		return 500;
 	}
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "application/json");
-	evbuffer_add(out, text, strlen(text));
-	evbuffer_add(out, "\n", 1);
+	status = http_reply_text(req, status, NULL, text, strlen(text));
 	free(text);
-	evhttp_send_reply(req, status, reason, NULL);
-	return status;
-}
-
-/* Sends the JSON text of w; returns the status, for the metrics. */
-static int
-send_written(struct evhttp_request *req, int status, const char *reason,
-    struct json_writer *w)
-{
-	if (w->failed) {
-		evhttp_send_error(req, 500, "Internal Server Error");
-		return 500;
-	}
-	json_writer_lit(w, "\n");
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "application/json");
-	evbuffer_add(evhttp_request_get_output_buffer(req), w->buf, w->len);
-	evhttp_send_reply(req, status, reason, NULL);
 	return status;
 }
 
 /* An error answer {"id"?, "error": {"code", "message"}}. */
 static int
-send_error_id(struct evhttp_request *req, int status, const char *reason,
-    const struct vj_id *id, const char *code, const char *message)
+send_error_id(struct evhttp_request *req, int status, const struct vj_id *id,
+    const char *code, const char *message)
 {
 	struct json_writer	w;
 	int			rc;
 
 	json_writer_init(&w);
 	verdict_json_write_error(&w, id, code, message, NULL);
-	rc = send_written(req, status, reason, &w);
+	rc = http_reply_json(req, status, NULL, &w);
 	json_writer_free(&w);
 	return rc;
 }
 
 /* An error answer {"error": {"code", "message"}} with the given status. */
 static int
-send_error(struct evhttp_request *req, int status, const char *reason,
-    const char *code, const char *message)
+send_error(struct evhttp_request *req, int status, const char *code,
+    const char *message)
 {
-	return send_error_id(req, status, reason, NULL, code, message);
+	return send_error_id(req, status, NULL, code, message);
 }
 
 /* The 400 (or 500) answer for a body the decoder refused. */
@@ -174,10 +152,8 @@ send_refusal(struct evhttp_request *req, const struct request_error *err)
 
 	json_writer_init(&w);
 	request_error_write(err, &w);
-	if (err->code == REQUEST_NO_MEMORY)
-		rc = send_written(req, 500, "Internal Server Error", &w);
-	else
-		rc = send_written(req, 400, "Bad Request", &w);
+	rc = http_reply_json(req, err->code == REQUEST_NO_MEMORY ? 500 : 400,
+	    NULL, &w);
 	json_writer_free(&w);
 	return rc;
 }
@@ -200,18 +176,16 @@ api_check(struct server *srv, struct evhttp_request *req,
 	char *cause = NULL;
 	int status;
 
-	if (ctype == NULL || strncasecmp(ctype, "application/json", 16) != 0 ||
-	    (ctype[16] != '\0' && ctype[16] != ';'))
-		return send_error(req, 415, "Unsupported Media Type",
-		    "bad_content_type",
+	if (!http_is_json(ctype))
+		return send_error(req, 415, "bad_content_type",
 		    "send the comment as Content-Type: application/json");
 	if (request_parse(evbuffer_pullup(in, -1), len, &cr, &err) == -1)
 		return send_refusal(req, &err);
 	id.s = cr.id;
 	id.len = cr.id_len;
 	if ((site = config_site(srv->cfg, cr.site)) == NULL) {
-		status = send_error_id(req, 400, "Bad Request", &id,
-		    "unknown_site", "no such site is configured");
+		status = send_error_id(req, 400, &id, "unknown_site",
+		    "no such site is configured");
 		request_free(&cr);
 		return status;
 	}
@@ -222,7 +196,7 @@ api_check(struct server *srv, struct evhttp_request *req,
 		log_warnx("evaluation failed: %s", cause ? cause : "?");
 		free(cause);
 		request_free(&cr);
-		return send_error(req, 500, "Internal Server Error", "internal",
+		return send_error(req, 500, "internal",
 		    "the comment could not be evaluated");
 	}
 	/* Answered by check_state, now or once Redis has answered. */
@@ -236,7 +210,7 @@ api_healthz(struct server *srv, struct evhttp_request *req,
     const char *arg)
 {
 	(void)srv;
-	return send_json(req, 200, "OK", json_pack("{s:s}", "status", "ok"));
+	return send_json(req, 200, json_pack("{s:s}", "status", "ok"));
 }
 
 /* GET /readyz: every site has its policy; Redis arrives with its issue. */
@@ -260,7 +234,6 @@ api_readyz(struct server *srv, struct evhttp_request *req,
 	status = srv->stopping ? "stopping" : srv->redis != NULL &&
 	    redis_state(srv->redis) != REDIS_UP ? "degraded" : "ready";
 	return send_json(req, srv->stopping ? 503 : 200,
-	    srv->stopping ? "Service Unavailable" : "OK",
 	    json_pack("{s:s,s:o,s:s,s:I}", "status", status, "sites", sites,
 	    "redis", redis, "spool_pending", (json_int_t)(srv->spool != NULL ?
 	    spool_pending(srv->spool) : 0)));
@@ -280,7 +253,7 @@ api_metrics(struct server *srv, struct evhttp_request *req,
 	if (srv->redis != NULL)
 		redis_render_metrics(srv->redis, &srv->page);
 	if (srv->page.failed) {
-		evhttp_send_error(req, 500, "Internal Server Error");
+		evhttp_send_error(req, 500, http_reason(500));
 		return 500;
 	}
 	evhttp_add_header(evhttp_request_get_output_headers(req),
@@ -332,10 +305,10 @@ api_admin_reload(struct server *srv, struct evhttp_request *req,
 		json_array_append_new(list, json_string(errs.msgs[i]));
 	errlist_free(&errs);
 	if (rc == 0)
-		return send_json(req, 200, "OK", json_pack("{s:s,s:o}",
+		return send_json(req, 200, json_pack("{s:s,s:o}",
 		    "status", "reloaded", "errors", list));
 	/* The running configuration is fine; the new one is the operator's. */
-	return send_json(req, 422, "Unprocessable Entity", json_pack(
+	return send_json(req, 422, json_pack(
 	    "{s:{s:s,s:s},s:o}", "error", "code", "reload_failed", "message",
 	    "the configuration has errors; the running one keeps serving",
 	    "errors", list));
@@ -361,9 +334,9 @@ check_auth(struct server *srv, struct evhttp_request *req)
 		snprintf(retry, sizeof retry, "%llu", (unsigned long long)
 		    (AUTH_WINDOW_MS - (now - srv->auth_window_ms) + 999) / 1000);
 		evhttp_add_header(out, "Retry-After", retry);
-		return send_error(req, 429, "Too Many Requests",
-		    "too_many_failures", "too many requests without the right "
-		    "token; try again later");
+		return send_error(req, 429, "too_many_failures",
+		    "too many requests without the right token; try again "
+		    "later");
 	}
 	if (token_ok(srv, req))
 		return 0;
@@ -371,7 +344,7 @@ check_auth(struct server *srv, struct evhttp_request *req)
 		log_warnx("%d requests without the right token on TCP in %d s; "
 		    "answering 429", AUTH_MAX_FAILURES, AUTH_WINDOW_MS / 1000);
 	evhttp_add_header(out, "WWW-Authenticate", "Bearer");
-	return send_error(req, 401, "Unauthorized", "unauthorized",
+	return send_error(req, 401, "unauthorized",
 	    "send Authorization: Bearer with the configured token");
 }
 
@@ -414,7 +387,7 @@ route_run(struct server *srv, struct evhttp_request *req,
 		snprintf(msg, sizeof msg, "the id in the path is not valid: %s "
 		    "(at most %d bytes of UTF-8, percent-encoded)", why,
 		    ADMIN_URL_ID_MAX);
-		return send_error(req, 400, "Bad Request", "bad_value", msg);
+		return send_error(req, 400, "bad_value", msg);
 	}
 	return r->handler(srv, req, arg);
 }
@@ -463,9 +436,8 @@ api_request_cb(struct evhttp_request *req, void *arg)
 	size_t seglen = 0;
 	int status = 0;
 
-	conns_request_done(srv->conns, req);
-	/* Already answered 400 or 431 on the socket, and closed. */
-	if (conns_refused(srv->conns, req)) {
+	/* -1: already answered 400 or 431 on the socket, and closed. */
+	if (conns_request_done(srv->conns, req) == -1) {
 		evhttp_send_error(req, 400, "Bad Request");
 		return;
 	}
@@ -473,7 +445,7 @@ api_request_cb(struct evhttp_request *req, void *arg)
 		/* The bytes after this request cannot be trusted: close. */
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 		    "Connection", "close");
-		status = send_error(req, 400, "Bad Request", "bad_framing", why);
+		status = send_error(req, 400, "bad_framing", why);
 		metrics_request(srv->metrics, METRICS_ROUTE_OTHER, status);
 		return;
 	}
@@ -491,16 +463,14 @@ api_request_cb(struct evhttp_request *req, void *arg)
 			evhttp_add_header(evhttp_request_get_output_headers(req),
 			    "Allow", r->method == EVHTTP_REQ_POST ? "POST" :
 			    "GET");
-			status = send_error(req, 405, "Method Not Allowed",
-			    "method_not_allowed", "this route does not take "
-			    "that method");
+			status = send_error(req, 405, "method_not_allowed",
+			    "this route does not take that method");
 		} else if ((status = route_run(srv, req, r, seg, seglen)) ==
 		    API_LATER)
 			return;		/* counted when it is answered */
 		break;
 	}
 	if (status == 0)
-		status = send_error(req, 404, "Not Found", "not_found",
-		    "no such route here");
+		status = send_error(req, 404, "not_found", "no such route here");
 	metrics_request(srv->metrics, metric, status);
 }

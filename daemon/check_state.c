@@ -27,6 +27,7 @@
 #include "eval_state.h"
 #include "fingerprint.h"
 #include "gcra.h"
+#include "http_reply.h"
 #include "log.h"
 #include "monotonic.h"
 #include "redis.h"
@@ -37,19 +38,12 @@
 /* How long a comment id is remembered, at least (docs/redis.md). */
 #define CHECK_SEEN_TTL_S	(24 * 3600)
 
-/* Seconds a client is asked to wait after a 503. */
-#define CHECK_RETRY_AFTER_S	"5"
 
 /* Whether a repeated warning may be logged again (every 10 s at most). */
 bool
 check_warn_due(struct server *srv)
 {
-	uint64_t now = monotonic_us();
-
-	if (srv->warned_us != 0 && now - srv->warned_us < 10000000)
-		return false;
-	srv->warned_us = now;
-	return true;
+	return monotonic_every(&srv->warned_us, 10000000);
 }
 
 /* Frees a job and drops its reference to the config. */
@@ -117,7 +111,7 @@ check_answer(struct server *srv, struct evhttp_request *req,
 	struct json_writer *w = &srv->answer;
 	struct vj_id id = { cr->id, cr->id_len, false };
 	uint64_t took = monotonic_us() - t0;
-	int status = 200;
+	int status;
 
 	metrics_check_latency(srv->metrics, took);
 	metrics_decision(srv->metrics, site->name, v->decision);
@@ -126,17 +120,7 @@ check_answer(struct server *srv, struct evhttp_request *req,
 	log_decision(cr, site->name, v, spooled, took);
 	json_writer_reset(w);
 	verdict_json_write(w, &id, c, v, site->policy, retry_after_s, took);
-	json_writer_lit(w, "\n");
-	if (w->failed) {
-		status = 500;
-		evhttp_send_error(req, 500, "Internal Server Error");
-	} else {
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "Content-Type", "application/json");
-		evbuffer_add(evhttp_request_get_output_buffer(req), w->buf,
-		    w->len);
-		evhttp_send_reply(req, 200, "OK", NULL);
-	}
+	status = http_reply_json(req, 200, NULL, w);
 	metrics_request(srv->metrics, METRICS_ROUTE_CHECK, status);
 }
 
@@ -159,6 +143,7 @@ check_fail(struct check_job *job, const char *why)
 	struct server *srv = job->srv;
 	struct json_writer w;
 	struct vj_id id = { job->cr.id, job->cr.id_len, false };
+	int status;
 
 	if (check_warn_due(srv))
 		log_warnx("check id %.*s: %s; answered 503 (repeats are not "
@@ -166,20 +151,9 @@ check_fail(struct check_job *job, const char *why)
 	json_writer_init(&w);
 	verdict_json_write_error(&w, &id, "unavailable", "the comment cannot "
 	    "be stored for review right now; send it again later", NULL);
-	json_writer_lit(&w, "\n");
-	evhttp_add_header(evhttp_request_get_output_headers(job->req),
-	    "Retry-After", CHECK_RETRY_AFTER_S);
-	if (w.failed)
-		evhttp_send_error(job->req, 503, "Service Unavailable");
-	else {
-		evhttp_add_header(evhttp_request_get_output_headers(job->req),
-		    "Content-Type", "application/json");
-		evbuffer_add(evhttp_request_get_output_buffer(job->req), w.buf,
-		    w.len);
-		evhttp_send_reply(job->req, 503, "Service Unavailable", NULL);
-	}
+	status = http_reply_json(job->req, 503, HTTP_RETRY_AFTER_S, &w);
 	json_writer_free(&w);
-	metrics_request(srv->metrics, METRICS_ROUTE_CHECK, 503);
+	metrics_request(srv->metrics, METRICS_ROUTE_CHECK, status);
 	check_job_free(job);
 }
 

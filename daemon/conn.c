@@ -102,7 +102,7 @@ conn_release(struct conns *cs, size_t i)
  * Answers a request the daemon will not let evhttp read, and closes the
  * connection: written straight to the socket, as evhttp has not parsed it.
  * The connection is marked refused, so a request evhttp still makes of its
- * bytes is dropped unanswered by the routes (conns_refused).
+ * bytes is dropped by the routes (conns_request_done says so).
  */
 static void
 conn_refuse(struct conn *c, const char *status, const char *code,
@@ -406,7 +406,7 @@ conn_closed_cb(struct evhttp_connection *evcon, void *arg)
 		conn_release(cs, (size_t)i);
 }
 
-void
+int
 conns_request_done(struct conns *cs, struct evhttp_request *req)
 {
 	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
@@ -415,8 +415,10 @@ conns_request_done(struct conns *cs, struct evhttp_request *req)
 
 	if (evcon == NULL ||
 	    (i = conns_find(cs, evhttp_connection_get_bufferevent(evcon))) < 0)
-		return;
+		return 0;
 	c = cs->c[i];
+	if (c->refused)
+		return -1;
 	c->busy_since_ms = c->headers_at_ms = 0;
 	c->tail = 0;
 	c->header_bytes = 0;
@@ -424,18 +426,7 @@ conns_request_done(struct conns *cs, struct evhttp_request *req)
 		evhttp_connection_set_closecb(evcon, conn_closed_cb, cs);
 		c->watched = true;
 	}
-}
-
-bool
-conns_refused(struct conns *cs, struct evhttp_request *req)
-{
-	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
-	ssize_t i;
-
-	if (evcon == NULL ||
-	    (i = conns_find(cs, evhttp_connection_get_bufferevent(evcon))) < 0)
-		return false;
-	return cs->c[i]->refused;
+	return 0;
 }
 
 void

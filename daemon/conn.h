@@ -63,14 +63,12 @@ void		 conns_set_limits(struct conns *, const struct conn_limits *);
 /* evhttp_set_bevcb's callback; `arg` is the struct conns. */
 struct bufferevent *conns_bevcb(struct event_base *, void *arg);
 
-/* A request was read whole: its connection is no longer mid-request. */
-void		 conns_request_done(struct conns *, struct evhttp_request *);
-
 /*
- * Whether the request's connection was already answered and closed by conn
+ * A request was read whole: its connection is no longer mid-request.  -1
+ * when conn already answered it on the socket and closed the connection
  * (a NUL in its headers, headers too large): the routes must drop it.
  */
-bool		 conns_refused(struct conns *, struct evhttp_request *);
+int		 conns_request_done(struct conns *, struct evhttp_request *);
 
 /*
  * A request's answer is owed later (it waits on Redis): +1 when it starts

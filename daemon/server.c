@@ -156,12 +156,10 @@ void
 server_spool_open(struct server *srv)
 {
 	char path[4096], *why = NULL;
-	uint64_t now = monotonic_us();
 
-	if (srv->spool != NULL || (srv->spool_tried_us != 0 &&
-	    now - srv->spool_tried_us < 1000000))
+	if (srv->spool != NULL || !monotonic_every(&srv->spool_tried_us,
+	    1000000))
 		return;
-	srv->spool_tried_us = now;
 	snprintf(path, sizeof path, "%s/queue.spool", srv->cfg->state_dir);
 	if ((srv->spool = spool_open(path, SERVER_SPOOL_MAX_BYTES,
 	    &why)) == NULL) {
