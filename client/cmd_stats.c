@@ -1,7 +1,8 @@
 /*
  * cmd_stats: what operators and policy authors read: `commentctl stats`
- * (the queue, the moderators' decisions by outcome and by rule, which
- * rules they overturn, and this daemon's own decisions from /metrics),
+ * (the queue; the daemons' decisions of the last hour and day, by decision
+ * and by rule; the moderators' decisions by outcome and by rule, which
+ * rules they overturn; this daemon's own decisions from /metrics),
  * `commentctl log` (the audit trail), `commentctl policy` and `commentctl
  * reload`.  Only reload changes anything, and only as SIGHUP would.
  */
@@ -15,25 +16,121 @@
 #define STATS_DIGEST_SHOWN	15	/* "sha256:" and 8 hex digits */
 #define STATS_LABEL_MAX		256	/* a label value read from /metrics */
 
-/* One rule's outcomes in the last hour and day. */
+/* A rule's row: up to five counts, and what sorts it (its day's total). */
 struct stats_rule {
 	const char	*rule;
-	long long	 hour_approve, hour_reject, day_approve, day_reject;
-	char		 n[4][24];
+	long long	 v[5], total;
+	char		 n[5][24];
 	char		 overturned[16];
 };
 
-/* Orders rules by how many of their holds were decided, most first. */
+/* Orders rules by their day's total, most first, then by name. */
 static int
 stats_rule_cmp(const void *a, const void *b)
 {
 	const struct stats_rule *x = a, *y = b;
-	long long nx = x->day_approve + x->day_reject;
-	long long ny = y->day_approve + y->day_reject;
 
-	if (nx != ny)
-		return nx > ny ? -1 : 1;
+	if (x->total != y->total)
+		return x->total > y->total ? -1 : 1;
 	return strcmp(x->rule, y->rule);
+}
+
+/*
+ * Prints rows of a by_rule object (with the hour's beside it when hour is
+ * not NULL): each column a member of the rule's object; ncounts columns of
+ * counts, plus OVERTURNED for the moderators' table.
+ */
+static void
+stats_table(struct ctl *ctl, const struct out_col *cols, size_t ncols,
+    json_t *hour, json_t *day, const char *const *keys, size_t ncounts,
+    bool overturned)
+{
+	struct stats_rule *rules;
+	struct out_cell *cells;
+	const char *name;
+	json_t *v;
+	size_t n = json_object_size(day), i = 0, k;
+
+	rules = calloc(n, sizeof *rules);
+	cells = calloc(n * ncols, sizeof *cells);
+	if (rules == NULL || cells == NULL)
+		goto out;
+	json_object_foreach(day, name, v) {
+		struct stats_rule *r = &rules[i++];
+
+		r->rule = name;
+		/* keys[k] names a member: "hour:X" of the hour's object. */
+		for (k = 0; k < ncounts; k++) {
+			if (strncmp(keys[k], "hour:", 5) == 0)
+				r->v[k] = ctl_int(json_object_get(hour, name),
+				    keys[k] + 5, 0);
+			else {
+				r->v[k] = ctl_int(v, keys[k], 0);
+				r->total += r->v[k];
+			}
+		}
+	}
+	qsort(rules, n, sizeof *rules, stats_rule_cmp);
+	for (i = 0; i < n; i++) {
+		struct stats_rule *r = &rules[i];
+
+		cells[i * ncols] = out_cell_str(r->rule);
+		for (k = 0; k < ncounts; k++) {
+			snprintf(r->n[k], sizeof r->n[k], "%lld", r->v[k]);
+			cells[i * ncols + 1 + k] = out_cell_str(r->n[k]);
+		}
+		if (!overturned)
+			continue;
+		/* A hold a moderator approved is one the rule got wrong. */
+		if (r->total > 0)
+			snprintf(r->overturned, sizeof r->overturned, "%lld%%",
+			    (r->v[2] * 100 + r->total / 2) / r->total);
+		else
+			snprintf(r->overturned, sizeof r->overturned, "-");
+		cells[i * ncols + 1 + ncounts] = out_cell_str(r->overturned);
+	}
+	out_table(&ctl->out, stdout, cols, ncols, cells, n);
+out:
+	free(rules);
+	free(cells);
+}
+
+/* The daemons' own decisions, and per rule what the comments it hit got. */
+static void
+stats_verdicts(struct ctl *ctl, json_t *verdicts)
+{
+	static const struct out_col cols[] = {
+		{ "RULE", 40, false }, { "HITS 1H", 0, true },
+		{ "ACCEPTED 1D", 0, true }, { "QUEUED 1D", 0, true },
+		{ "REJECTED 1D", 0, true },
+	};
+	static const char *const keys[] = { "hour:hits", "accept", "queue",
+	    "reject" };
+	json_t *hour = json_object_get(verdicts, "last_hour");
+	json_t *day = json_object_get(verdicts, "last_day");
+	json_t *by_hour = json_object_get(hour, "by_rule"), *v;
+	const char *name;
+
+	printf("decisions               last hour   last day\n"
+	    "  accepted             %10lld %10lld\n"
+	    "  queued               %10lld %10lld\n"
+	    "  rejected             %10lld %10lld\n\n",
+	    ctl_int(hour, "accept", 0), ctl_int(day, "accept", 0),
+	    ctl_int(hour, "queue", 0), ctl_int(day, "queue", 0),
+	    ctl_int(hour, "reject", 0), ctl_int(day, "reject", 0));
+	if (json_object_size(json_object_get(day, "by_rule")) == 0) {
+		printf("No rule fired in the last day.\n\n");
+		return;
+	}
+	/* HITS 1H: the hour's comments the rule fired on, whatever they got. */
+	json_object_foreach(by_hour, name, v)
+		json_object_set_new(v, "hits", json_integer(ctl_int(v,
+		    "accept", 0) + ctl_int(v, "queue", 0) + ctl_int(v,
+		    "reject", 0)));
+	printf("what the comments each rule fired on got\n");
+	stats_table(ctl, cols, 5, by_hour, json_object_get(day, "by_rule"),
+	    keys, 4, false);
+	printf("\n");
 }
 
 /* The table of rules: what moderators did with what each one queued. */
@@ -45,54 +142,14 @@ stats_rules(struct ctl *ctl, json_t *hour, json_t *day)
 		{ "REJECTED 1H", 0, true }, { "APPROVED 1D", 0, true },
 		{ "REJECTED 1D", 0, true }, { "OVERTURNED", 0, true },
 	};
-	struct stats_rule *rules;
-	struct out_cell *cells;
-	const char *name;
-	json_t *v, *h;
-	size_t n = json_object_size(day), i = 0, k;
+	static const char *const keys[] = { "hour:approve", "hour:reject",
+	    "approve", "reject" };
 
-	if (n == 0) {
+	if (json_object_size(day) == 0) {
 		printf("No queued comment was decided in the last day.\n");
 		return;
 	}
-	rules = calloc(n, sizeof *rules);
-	cells = calloc(n * 6, sizeof *cells);
-	if (rules == NULL || cells == NULL)
-		goto out;
-	json_object_foreach(day, name, v) {
-		struct stats_rule *r = &rules[i++];
-
-		h = json_object_get(hour, name);
-		r->rule = name;
-		r->hour_approve = ctl_int(h, "approve", 0);
-		r->hour_reject = ctl_int(h, "reject", 0);
-		r->day_approve = ctl_int(v, "approve", 0);
-		r->day_reject = ctl_int(v, "reject", 0);
-	}
-	qsort(rules, n, sizeof *rules, stats_rule_cmp);
-	for (i = 0; i < n; i++) {
-		struct stats_rule *r = &rules[i];
-		long long total = r->day_approve + r->day_reject;
-
-		snprintf(r->n[0], sizeof r->n[0], "%lld", r->hour_approve);
-		snprintf(r->n[1], sizeof r->n[1], "%lld", r->hour_reject);
-		snprintf(r->n[2], sizeof r->n[2], "%lld", r->day_approve);
-		snprintf(r->n[3], sizeof r->n[3], "%lld", r->day_reject);
-		/* A hold a moderator approved is one the rule got wrong. */
-		if (total > 0)
-			snprintf(r->overturned, sizeof r->overturned, "%lld%%",
-			    (r->day_approve * 100 + total / 2) / total);
-		else
-			snprintf(r->overturned, sizeof r->overturned, "-");
-		cells[i * 6] = out_cell_str(r->rule);
-		for (k = 0; k < 4; k++)
-			cells[i * 6 + 1 + k] = out_cell_str(r->n[k]);
-		cells[i * 6 + 5] = out_cell_str(r->overturned);
-	}
-	out_table(&ctl->out, stdout, cols, 6, cells, n);
-out:
-	free(rules);
-	free(cells);
+	stats_table(ctl, cols, 6, hour, day, keys, 4, true);
 }
 
 /*
@@ -178,43 +235,15 @@ stats_metrics(struct ctl *ctl, const char *site)
 	return json_pack("{s:o,s:o}", "decisions", dec, "rule_hits", hits);
 }
 
-/* This daemon's decisions and its rules' hits, most hits first. */
+/* This daemon's decisions since it started (the windows are all daemons'). */
 static void
-stats_since_start(struct ctl *ctl, json_t *m)
+stats_since_start(json_t *m)
 {
-	static const struct out_col cols[] = {
-		{ "RULE", 40, false }, { "HITS", 0, true },
-	};
-	json_t *dec = json_object_get(m, "decisions"), *hits, *v;
-	struct stats_rule *rules;
-	struct out_cell *cells;
-	const char *name;
-	size_t n, i = 0;
+	json_t *dec = json_object_get(m, "decisions");
 
-	printf("\nthis daemon, since it started: %lld accepted, %lld queued, "
-	    "%lld rejected\n", ctl_int(dec, "accept", 0), ctl_int(dec, "queue",
-	    0), ctl_int(dec, "reject", 0));
-	hits = json_object_get(m, "rule_hits");
-	if ((n = json_object_size(hits)) == 0)
-		return;
-	rules = calloc(n, sizeof *rules);
-	cells = calloc(n * 2, sizeof *cells);
-	if (rules != NULL && cells != NULL) {
-		json_object_foreach(hits, name, v) {
-			rules[i].rule = name;
-			rules[i++].day_approve = json_integer_value(v);
-		}
-		qsort(rules, n, sizeof *rules, stats_rule_cmp);
-		for (i = 0; i < n; i++) {
-			snprintf(rules[i].n[0], sizeof rules[i].n[0], "%lld",
-			    rules[i].day_approve);
-			cells[i * 2] = out_cell_str(rules[i].rule);
-			cells[i * 2 + 1] = out_cell_str(rules[i].n[0]);
-		}
-		out_table(&ctl->out, stdout, cols, 2, cells, n);
-	}
-	free(rules);
-	free(cells);
+	printf("\nthis daemon since it started, dry runs included: %lld "
+	    "accepted, %lld queued, %lld rejected\n", ctl_int(dec, "accept", 0),
+	    ctl_int(dec, "queue", 0), ctl_int(dec, "reject", 0));
 }
 
 int
@@ -247,6 +276,7 @@ cmd_stats(struct ctl *ctl)
 		printf(", the oldest for %s", age);
 	}
 	printf(", %lld claimed by a moderator\n\n", ctl_int(q, "claimed", 0));
+	stats_verdicts(ctl, json_object_get(a, "verdicts"));
 	printf("moderators' decisions   last hour   last day\n"
 	    "  approved             %10lld %10lld\n"
 	    "  rejected             %10lld %10lld\n\n",
@@ -260,7 +290,7 @@ cmd_stats(struct ctl *ctl)
 		printf("(only the newest %lld decisions of the day were read)\n",
 		    ctl_int(a, "decisions_read", 0));
 	if (m != NULL)
-		stats_since_start(ctl, m);
+		stats_since_start(m);
 	json_decref(m);
 	json_decref(a);
 	return CTL_EXIT_OK;

@@ -21,6 +21,7 @@
 #include "admin_job.h"
 #include "redis_args.h"
 #include "server_int.h"
+#include "tally.h"
 
 #define AUDIT_LIMIT_DEFAULT	50
 #define AUDIT_LIMIT_MAX		1000
@@ -31,6 +32,9 @@
 #define STATS_HOUR_MS		(3600ull * 1000)
 #define STATS_DAY_MS		(24 * STATS_HOUR_MS)
 #define STATS_ID_MAX		48
+#define STATS_RULE_LEN		200	/* longer ones are not a rule's */
+#define STATS_HOUR_BUCKETS	12	/* five-minute buckets (tally.lua) */
+#define STATS_DAY_BUCKETS	24	/* hour buckets */
 
 /* The scratch argv with a command and one of the site's keys. */
 static struct redis_args *
@@ -137,6 +141,7 @@ struct stats_job {
 	uint64_t		 depth, claimed, read;
 	json_t			*oldest_age_s;	/* null when empty */
 	json_t			*hour, *day;
+	json_t			*verdicts;	/* the daemons' own, by window */
 	bool			 truncated;
 	char			 cursor[STATS_ID_MAX + 1];	/* "(ID" */
 };
@@ -150,6 +155,7 @@ stats_cleanup(struct admin_job *job)
 	json_decref(sj->oldest_age_s);
 	json_decref(sj->hour);
 	json_decref(sj->day);
+	json_decref(sj->verdicts);
 }
 
 /* An empty window: outcomes, and the same by rule. */
@@ -160,13 +166,13 @@ stats_window(void)
 	    "by_rule", json_object());
 }
 
-/* Adds one to a counter member of obj. */
+/* Adds n to a counter member of obj. */
 static void
-stats_bump(json_t *obj, const char *key)
+stats_add(json_t *obj, const char *key, json_int_t n)
 {
 	json_t *v = json_object_get(obj, key);
 
-	json_integer_set(v, json_integer_value(v) + 1);
+	json_integer_set(v, json_integer_value(v) + n);
 }
 
 /* Counts one decision into a window: its outcome, and by each rule. */
@@ -177,7 +183,7 @@ stats_count(json_t *w, const char *outcome, json_t *rules)
 	const char *rule;
 	size_t i;
 
-	stats_bump(w, outcome);
+	stats_add(w, outcome, 1);
 	json_array_foreach(rules, i, r) {
 		rule = json_string_value(r);
 		if (json_object_get(by, rule) == NULL) {
@@ -187,11 +193,13 @@ stats_count(json_t *w, const char *outcome, json_t *rules)
 				json_object_set_new(by, rule, json_pack(
 				    "{s:i,s:i}", "approve", 0, "reject", 0));
 		}
-		stats_bump(json_object_get(by, rule), outcome);
+		stats_add(json_object_get(by, rule), outcome, 1);
 	}
 }
 
 static void	stats_page(struct stats_job *);
+static void	stats_depth(struct admin_job *, const redisReply *);
+static void	stats_tally_sum(struct stats_job *);
 
 /* A page of the last day's decisions, counted into both windows. */
 static void
@@ -232,9 +240,10 @@ stats_decisions(struct admin_job *job, const redisReply *reply)
 		sj->truncated = true;
 	}
 	admin_job_reply(job, 200, json_pack("{s:s,s:{s:I,s:O,s:I},"
-	    "s:{s:O,s:O},s:I,s:b}", "site", job->site->name,
+	    "s:O,s:{s:O,s:O},s:I,s:b}", "site", job->site->name,
 	    "queue", "depth", (json_int_t)sj->depth, "oldest_age_s",
 	    sj->oldest_age_s, "claimed", (json_int_t)sj->claimed,
+	    "verdicts", sj->verdicts,
 	    "decisions", "last_hour", sj->hour, "last_day", sj->day,
 	    "decisions_read", (json_int_t)sj->read,
 	    "truncated", sj->truncated));
@@ -296,6 +305,110 @@ stats_oldest(struct admin_job *job, const redisReply *reply)
 	admin_job_send(job, a, stats_claimed);
 }
 
+/*
+ * One window of the daemons' own decisions from tally_sum's flat list
+ * (field, total, ...; a field is DECISION or RULE:DECISION): totals by
+ * decision, and by rule (at most STATS_RULES_MAX by name).
+ */
+static json_t *
+stats_verdicts(const redisReply *flat)
+{
+	static const char *const decisions[] = { "accept", "queue", "reject" };
+	json_t *w = json_object(), *by = json_object(), *r;
+	const redisReply *f, *n;
+	const char *colon, *decision;
+	char rule[STATS_RULE_LEN + 1];
+	size_t len;
+
+	for (size_t i = 0; i < 3; i++)
+		json_object_set_new(w, decisions[i], json_integer(0));
+	for (size_t i = 0; flat->type == REDIS_REPLY_ARRAY &&
+	    i + 1 < flat->elements; i += 2) {
+		f = flat->element[i];
+		n = flat->element[i + 1];
+		if (f->type != REDIS_REPLY_STRING ||
+		    n->type != REDIS_REPLY_INTEGER || n->integer < 0)
+			continue;
+		colon = memrchr(f->str, ':', f->len);
+		decision = colon != NULL ? colon + 1 : f->str;
+		if (json_object_get(w, decision) == NULL)
+			continue;	/* not a decision: not ours */
+		if (colon == NULL) {
+			stats_add(w, decision, n->integer);
+			continue;
+		}
+		len = (size_t)(colon - f->str);
+		if (len == 0 || len > STATS_RULE_LEN)
+			continue;
+		memcpy(rule, f->str, len);
+		rule[len] = '\0';
+		if ((r = json_object_get(by, rule)) == NULL) {
+			if (json_object_size(by) >= STATS_RULES_MAX)
+				snprintf(rule, sizeof rule, "%s",
+				    STATS_OTHER_RULE);
+			if ((r = json_object_get(by, rule)) == NULL) {
+				r = json_pack("{s:i,s:i,s:i}", "accept", 0,
+				    "queue", 0, "reject", 0);
+				json_object_set_new(by, rule, r);
+			}
+		}
+		stats_add(r, decision, n->integer);
+	}
+	json_object_set_new(w, "by_rule", by);
+	return w;
+}
+
+/* tally_sum: the daemons' decisions of the last hour and day. */
+static void
+stats_tally(struct admin_job *job, const redisReply *reply)
+{
+	struct stats_job *sj = (struct stats_job *)job;
+	struct redis_args *a;
+
+	if (admin_job_redis_error(job, reply))
+		return;
+	if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2) {
+		admin_job_error(job, 500, "internal", "the stats script "
+		    "answered something else than two windows", NULL);
+		return;
+	}
+	sj->verdicts = json_pack("{s:o,s:o}",
+	    "last_hour", stats_verdicts(reply->element[0]),
+	    "last_day", stats_verdicts(reply->element[1]));
+	a = stats_args(job, "XLEN", "queue");
+	admin_job_send(job, a, stats_depth);
+}
+
+/*
+ * Sums the time buckets tally.c fills: the last hour is the current
+ * five-minute bucket and the eleven before it, the last day the current
+ * hour bucket and the 23 before it (docs/redis.md).
+ */
+static void
+stats_tally_sum(struct stats_job *sj)
+{
+	struct redis_args *a = sj->job.srv->args[0];
+	const char *prefix = sj->job.prefix, *site = sj->job.site->name;
+	uint64_t now_s = sj->now_ms / 1000;
+	char num[24];
+	int n;
+
+	redis_args_init(a);
+	for (uint64_t b = now_s / 300 - (STATS_HOUR_BUCKETS - 1);
+	    b <= now_s / 300; b++) {
+		n = snprintf(num, sizeof num, "%llu", (unsigned long long)b);
+		redis_args_key(a, prefix, site, "tally:5m", num, (size_t)n);
+	}
+	for (uint64_t b = now_s / 3600 - (STATS_DAY_BUCKETS - 1);
+	    b <= now_s / 3600; b++) {
+		n = snprintf(num, sizeof num, "%llu", (unsigned long long)b);
+		redis_args_key(a, prefix, site, "tally:1h", num, (size_t)n);
+	}
+	redis_args_num(a, STATS_HOUR_BUCKETS);
+	admin_job_script(&sj->job, tally_sum_script(sj->job.srv->tally),
+	    STATS_HOUR_BUCKETS + STATS_DAY_BUCKETS, a, stats_tally);
+}
+
 /* XLEN: the queue's depth. */
 static void
 stats_depth(struct admin_job *job, const redisReply *reply)
@@ -320,7 +433,6 @@ static void
 stats_time(struct admin_job *job, const redisReply *reply)
 {
 	struct stats_job *sj = (struct stats_job *)job;
-	struct redis_args *a;
 
 	if (admin_job_redis_error(job, reply))
 		return;
@@ -331,8 +443,7 @@ stats_time(struct admin_job *job, const redisReply *reply)
 		return;
 	}
 	sj->now_ms = strtoull(reply->element[0]->str, NULL, 10) * 1000;
-	a = stats_args(job, "XLEN", "queue");
-	admin_job_send(job, a, stats_depth);
+	stats_tally_sum(sj);
 }
 
 int

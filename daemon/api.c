@@ -29,6 +29,7 @@
 #include "monotonic.h"
 #include "redis.h"
 #include "spool.h"
+#include "tally.h"
 #include "request.h"
 #include "server_int.h"
 #include "verdict_json.h"
@@ -250,8 +251,10 @@ api_metrics(struct server *srv, struct evhttp_request *req,
 	if (srv->spool != NULL)
 		metrics_spool_pending(srv->metrics, spool_pending(srv->spool));
 	metrics_render(srv->metrics, &srv->page);
-	if (srv->redis != NULL)
+	if (srv->redis != NULL) {
 		redis_render_metrics(srv->redis, &srv->page);
+		tally_render_metrics(srv->tally, &srv->page);
+	}
 	if (srv->page.failed) {
 		evhttp_send_error(req, 500, http_reason(500));
 		return 500;

@@ -33,6 +33,7 @@
 #include "redis.h"
 #include "redis_args.h"
 #include "server_int.h"
+#include "tally.h"
 #include "verdict_json.h"
 
 /* How long a comment id is remembered, at least (docs/redis.md). */
@@ -128,6 +129,9 @@ check_answer(struct server *srv, struct evhttp_request *req,
 void
 check_finish(struct check_job *job)
 {
+	/* A dry run decides nothing; a retry was counted the first time. */
+	if (!job->cr.dry_run && !job->facts.seen)
+		tally_count(job->srv->tally, job->site->name, &job->v);
 	check_answer(job->srv, job->req, job->site, &job->cr, &job->c,
 	    &job->v, job->retry_after_s, job->spooled, job->t0);
 	check_job_free(job);

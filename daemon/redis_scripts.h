@@ -21,4 +21,10 @@ extern const char redis_script_decide[];
 /* author.lua: ban, unban, trust, untrust or reset-limits, audited. */
 extern const char redis_script_author[];
 
+/* tally.lua: a daemon's decision counts added to their time buckets. */
+extern const char redis_script_tally[];
+
+/* tally_sum.lua: the decision counts of the last hour and day. */
+extern const char redis_script_tally_sum[];
+
 #endif

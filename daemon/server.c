@@ -36,6 +36,7 @@
 #include "redis_scripts.h"
 #include "spool.h"
 #include "spool_replay.h"
+#include "tally.h"
 #include "server_int.h"
 
 #define LISTEN_BACKLOG	1024
@@ -191,7 +192,9 @@ server_state_new(struct server *srv, char **cause)
 		return fail(cause, "out of memory");
 	server_spool_open(srv);
 	if ((srv->redis = redis_new(srv->base, &srv->cfg->redis,
-	    server_redis_state_cb, srv)) == NULL)
+	    server_redis_state_cb, srv)) == NULL ||
+	    (srv->tally = tally_new(srv->base, srv->redis,
+	    srv->cfg->redis.prefix)) == NULL)
 		return fail(cause, "out of memory");
 	return 0;
 }
@@ -595,6 +598,7 @@ server_free(struct server *srv)
 	/* First, while connections live: every job waiting on it is answered. */
 	redis_free(srv->redis);
 	srv->redis = NULL;
+	tally_free(srv->tally);		/* after Redis: its flush callbacks */
 	for (int k = 0; k < LISTEN_NKINDS; k++)
 		if (srv->listeners[k].http != NULL)
 			evhttp_free(srv->listeners[k].http);

@@ -38,6 +38,7 @@ struct listener {
 struct redis_args;
 struct spool;
 struct gcra_table;
+struct tally;
 
 struct server {
 	struct event_base	*base;
@@ -53,6 +54,7 @@ struct server {
 	uint64_t		 spool_tried_us;	/* last attempt to open it */
 	uint64_t		 warned_us;	/* last repeated warning (check_state) */
 	struct gcra_table	*local_limits;	/* while Redis is away */
+	struct tally		*tally;		/* decisions for the stats */
 	bool			 replaying;	/* a spool record is in Redis's hands */
 	struct event		*replay_timer;
 	struct metrics		*metrics;

@@ -12,6 +12,7 @@ skipped without it.
 import json
 import os
 import pwd
+import re
 import signal
 import subprocess
 import sys
@@ -561,6 +562,72 @@ def test_stats_by_outcome_and_rule(admin):
     assert stats["decisions_read"] == 3 and stats["truncated"] is False
     ok(d, "POST", "/v1/admin/claim")
     assert ok(d, "GET", "/v1/admin/stats")["queue"]["claimed"] == 1
+
+
+def verdict_totals(answers):
+    """What the stats should count for these answers: by decision, by rule."""
+    want = {"accept": 0, "queue": 0, "reject": 0, "by_rule": {}}
+    for a in answers:
+        want[a["decision"]] += 1
+        for r in a["reasons"]:
+            by = want["by_rule"].setdefault(
+                r["rule"], {"accept": 0, "queue": 0, "reject": 0})
+            by[a["decision"]] += 1
+    return want
+
+
+def test_stats_count_the_daemons_own_decisions(admin):
+    """Every decision is counted once by decision and by rule, in both
+    windows: retries and dry runs are not counted, and counts reach Redis
+    within about a second (the daemon flushes them once a second)."""
+    d = admin
+    stats = ok(d, "GET", "/v1/admin/stats")
+    empty = {"accept": 0, "queue": 0, "reject": 0, "by_rule": {}}
+    assert stats["verdicts"] == {"last_hour": empty, "last_day": empty}
+    ok(d, "POST", "/v1/admin/authors/u9/trust")
+    answers = [submit(d, "c9", "u9", "A fine comment."),
+               submit(d, "c0", "u0", "mail ben@example.com"),
+               submit(d, "c1", "u0", "A second comment, too soon.")]
+    assert [a["decision"] for a in answers] == ["accept", "queue", "reject"]
+    # A retry of c0 and a dry run: answered, and counted by nothing.
+    again = submit(d, "c0", "u0", "mail ben@example.com")
+    assert (again["decision"], again["reasons"]) == (answers[1]["decision"],
+                                                     answers[1]["reasons"])
+    status, data = d.check({"id": "c-dry", "author": {"id": "u5"},
+                            "body": "mail amy@example.com", "dry_run": True})
+    assert status == 200 and json.loads(data)["decision"] == "queue"
+    want = verdict_totals(answers)
+    assert want["by_rule"]["pii.email"] == {"accept": 0, "queue": 1, "reject": 0}
+    assert wait_for(lambda: ok(d, "GET", "/v1/admin/stats")["verdicts"][
+        "last_hour"] != empty, timeout=10)
+    # One more flush interval: nothing else arrives.
+    time.sleep(1.5)
+    got = ok(d, "GET", "/v1/admin/stats")["verdicts"]
+    assert got == {"last_hour": want, "last_day": want}, got
+    metrics = d.request("GET", "/metrics", None, {}, "admin")[1].decode()
+    assert re.search(r"^commentd_stats_flushes_total [1-9]", metrics, re.M)
+    assert re.search(r"^commentd_stats_waiting 0$", metrics, re.M)
+    assert re.search(r"^commentd_stats_lost_total 0$", metrics, re.M)
+
+
+def test_stats_counts_wait_while_redis_is_away(admin, redis_server):
+    """Decisions made without Redis are counted when it returns."""
+    d = admin
+    redis_server.kill()
+    assert wait_for(lambda: b'"redis":"up"' not in d.get("/readyz")[1], 10)
+    answers = [submit(d, f"w{i}", f"u{i}", "mail ben@example.com")
+               for i in range(3)]
+    assert {a["decision"] for a in answers} == {"queue"}
+    time.sleep(1.5)   # a flush interval with Redis away: the counts wait
+    assert re.search(r"^commentd_stats_waiting [1-9]",
+                     d.get("/metrics")[1].decode(), re.M)
+    redis_server.start()
+    want = verdict_totals(answers)
+    def counted():
+        status, stats, _ = call(d, "GET", "/v1/admin/stats")
+        return status == 200 and stats["verdicts"]["last_day"] == want
+    assert wait_for(counted, 15), d.log()
+    assert ok(d, "GET", "/v1/admin/stats")["verdicts"]["last_hour"] == want
 
 
 def test_policy_info(admin):

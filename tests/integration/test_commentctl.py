@@ -121,6 +121,13 @@ class Ctl:
         assert status == 200, (status, data)
         return json.loads(data)
 
+    def counted(self):
+        """Waits until the daemon has flushed its decision counts to Redis
+        (it does once a second), so stats show every decision made."""
+        assert wait_for(lambda: re.search(
+            rb"^commentd_stats_waiting 0$",
+            self.d.get("/metrics")[1], re.M), 10)
+
     def submit_all(self, comments=COMMENTS):
         for c in comments:
             assert self.submit(*c)["decision"] == "queue", c
@@ -533,8 +540,15 @@ def test_stats_show_which_rules_moderators_overturn(ctl):
     ctl.submit_all()
     ctl.ok("approve", "c-101")
     ctl.ok("reject", "c-103", "--reason", "spam")
+    ctl.counted()
     j = ctl.json("stats")
     assert j["queue"]["depth"] == 1 and j["queue"]["claimed"] == 0
+    # The daemon's own decisions: the three comments it queued.
+    for window in ("last_hour", "last_day"):
+        v = j["verdicts"][window]
+        assert (v["accept"], v["queue"], v["reject"]) == (0, 3, 0)
+        assert v["by_rule"]["new_commenters"] == {"accept": 0, "queue": 3,
+                                                  "reject": 0}
     day = j["decisions"]["last_day"]
     assert (day["approve"], day["reject"]) == (1, 1)
     assert day["by_rule"]["new_commenters"] == {"approve": 1, "reject": 1}
@@ -547,7 +561,15 @@ def test_stats_show_which_rules_moderators_overturn(ctl):
     out = ctl.ok("stats")
     assert out.startswith("example: 1 pending, the oldest for ")
     lines = out.splitlines()
-    head = [i for i, l in enumerate(lines) if l.startswith("RULE ")][0]
+    assert lines[lines.index("decisions               last hour   last day")
+                 + 2].split() == ["queued", "3", "3"]
+    heads = [i for i, l in enumerate(lines) if l.startswith("RULE ")]
+    assert len(heads) == 2
+    assert lines[heads[0]].split() == ["RULE", "HITS", "1H", "ACCEPTED", "1D",
+                                       "QUEUED", "1D", "REJECTED", "1D"]
+    assert lines[heads[0] + 1].split() == ["new_commenters", "3", "0", "3",
+                                           "0"]
+    head = heads[1]
     assert lines[head].split() == ["RULE", "APPROVED", "1H", "REJECTED", "1H",
                                    "APPROVED", "1D", "REJECTED", "1D",
                                    "OVERTURNED"]
@@ -555,8 +577,8 @@ def test_stats_show_which_rules_moderators_overturn(ctl):
     assert rows["new_commenters"] == ["1", "1", "1", "1", "50%"]
     assert rows["pii.email"] == ["1", "0", "1", "0", "100%"]
     assert rows["links.some"] == ["0", "1", "0", "1", "0%"]
-    assert "this daemon, since it started: 0 accepted, 3 queued, 0 " \
-        "rejected" in out
+    assert "this daemon since it started, dry runs included: 0 accepted, " \
+        "3 queued, 0 rejected" in out
 
 
 def test_policy_and_reload(ctl, tmp_path):
@@ -842,6 +864,8 @@ def run_block(ctl, tmux, command, keys):
                    if re.fullmatch(r"approved \d+, rejected \d+, skipped "
                                    r"\d+", l))
         return "".join(l + "\n" for l in lines[:last + 1])
+    if argv[1] == "stats":
+        ctl.counted()
     r = ctl.run(*argv[1:], stdin=None)
     assert r.rc == 0, (command, r)
     return r.out

@@ -314,6 +314,38 @@ def test_enqueue_refuses_bad_arguments(redis):
     assert redis.cmd("DBSIZE") == 0
 
 
+# --- tally and tally_sum -----------------------------------------------------
+
+def test_tally_adds_to_both_buckets_and_sums_the_windows(redis):
+    add = redis.cmd("SCRIPT", "LOAD", script_text("tally")).decode()
+    total = redis.cmd("SCRIPT", "LOAD", script_text("tally_sum")).decode()
+    m5 = [P + "tally:5m:%d" % n for n in (100, 101)]
+    h1 = [P + "tally:1h:%d" % n for n in (8, 9)]
+    # Bad arguments change nothing.
+    for argv in [[], ["queue"], ["queue", "0"], ["queue", "1.5"],
+                 ["queue", "x"], ["queue", "1", "accept", "-2"]]:
+        with pytest.raises(RedisError, match="commentd tally"):
+            redis.cmd("EVALSHA", add, 2, m5[0], h1[0], *argv)
+    assert redis.cmd("DBSIZE") == 0
+    assert redis.cmd("EVALSHA", add, 2, m5[0], h1[0], "queue", 2,
+                     "pii.email:queue", 1) == 2
+    assert redis.cmd("EVALSHA", add, 2, m5[1], h1[1], "queue", 3,
+                     "accept", 5) == 2
+    assert redis.cmd("HGET", m5[0], "pii.email:queue") == b"1"
+    assert 7000 < redis.cmd("TTL", m5[0]) <= 7200
+    assert 93000 < redis.cmd("TTL", h1[0]) <= 93600
+
+    def sums(nhour, keys):
+        got = redis.cmd("EVALSHA", total, len(keys), *keys, nhour)
+        return [dict(zip(w[::2], w[1::2])) for w in got]
+
+    hour, day = sums(1, [m5[1], h1[0], h1[1], P + "tally:1h:7"])
+    assert hour == {b"queue": 3, b"accept": 5}
+    assert day == {b"queue": 5, b"accept": 5, b"pii.email:queue": 1}
+    with pytest.raises(RedisError, match="commentd tally_sum"):
+        redis.cmd("EVALSHA", total, 1, m5[0], 2)
+
+
 # --- the daemon's copy -------------------------------------------------------
 
 def test_embedded_scripts_are_the_lua_files():
@@ -324,7 +356,7 @@ def test_embedded_scripts_are_the_lua_files():
     gen = os.path.join(os.path.dirname(binary), "redis", "redis_scripts.c")
     with open(gen) as f:
         text = f.read()
-    for name in ("check", "enqueue"):
+    for name in ("check", "enqueue", "decide", "author", "tally", "tally_sum"):
         m = re.search(r"redis_script_%s\[\] = \{([^}]*)\}" % name, text)
         assert m, name
         data = bytes(int(x, 16) for x in re.findall(r"0x([0-9a-f]{2})",
