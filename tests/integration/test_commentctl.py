@@ -822,6 +822,48 @@ def test_review_ignores_other_keys_and_ends_on_a_signal(ctl, tmux):
     assert ctl.json("queue")["depth"] == 1
 
 
+def review_pids(ctl):
+    """The pids of review processes on this daemon's admin socket."""
+    p = subprocess.run(["pgrep", "-f", f"{ctl.d.admin} review"],
+                       capture_output=True, text=True)
+    pids = []
+    for pid in p.stdout.split():
+        try:   # not the shell tmux runs it under
+            with open(f"/proc/{pid}/comm") as f:
+                if f.read().strip() == "commentctl":
+                    pids.append(int(pid))
+        except FileNotFoundError:
+            pass
+    return pids
+
+
+@pytest.mark.parametrize("where", ["key", "note", "empty"])
+def test_review_ends_when_its_terminal_goes(ctl, tmux, where):
+    """A moderator who closes the terminal window (the pane dies: SIGHUP,
+    then a terminal that reads nothing) leaves no review process behind,
+    whether it waited for a key, typed a note, or waited for comments."""
+    if where != "empty":
+        ctl.submit_all(COMMENTS[:1])
+    # LeakSanitizer's check at exit spins for ever in a process whose
+    # terminal is gone (seen here: state R, its tracer on /proc/PID/task,
+    # immune to SIGTERM), so this one process skips it; the other review
+    # tests check for leaks.
+    asan = os.environ.get("ASAN_OPTIONS", "")
+    tmux.start("h", [COMMENTCTL, "-s", ctl.d.admin, "review"],
+               {"ASAN_OPTIONS": f"{asan}:detect_leaks=0".lstrip(":")})
+    if where == "empty":
+        tmux.wait("h", "waiting for comments")
+    else:
+        shown(tmux, "h", 1)
+    if where == "note":
+        tmux.keys("h", "r")
+        tmux.wait("h", r"reason")
+    (pid,) = review_pids(ctl)
+    tmux.tmux("kill-session", "-t", "h")
+    assert wait_for(lambda: not review_pids(ctl), 10), \
+        f"review {pid} still runs after its terminal went away"
+
+
 def test_review_needs_a_terminal(ctl):
     assert "review needs a terminal" in ctl.fails(2, "review", stdin=b"a\n")
 
