@@ -64,6 +64,13 @@ check_cmd_policy(const char *path)
 	    p->nchecks, plural(p->nchecks, "check", "checks"),
 	    p->nrate_limits, plural(p->nrate_limits, "limit", "limits"),
 	    nexamples, plural(nexamples, "example", "examples"));
+	/* A rule the prefilter cannot take costs every comment its match. */
+	if (p->nregexes > 0)
+		printf("regex prefilter: %zu of %zu regex %s filtered; %s\n",
+		    p->nregexes - p->nunfiltered, p->nregexes,
+		    plural(p->nregexes, "rule", "rules"), p->nunfiltered == 0 ?
+		    "PCRE2 runs only where vectorscan finds a candidate" :
+		    "the others run PCRE2 on every comment");
 	policy_free(p);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "commentd: writing the report: %s\n",

@@ -17,18 +17,27 @@
 #include <utf8proc.h>
 
 #include "checks.h"
+#include "regex_prefilter.h"
 #include "regex_rule.h"
 #include "tokenize.h"
 #include "wordlist.h"
+
+/* A field's normalised text as UTF-8 for the regex rules, made once. */
+struct norm_subject {
+	char		*buf;
+	uint32_t	*map;		/* its bytes -> normalised characters */
+	size_t		 cap, len;
+	bool		 ready;		/* made for this evaluation */
+};
 
 struct eval_scratch {
 	struct ntext	 body, name;
 	struct tokens	 body_tk, name_tk;
 	struct regex_runner *rx;
-	char		*norm;		/* normalised UTF-8 for regex rules */
-	uint32_t	*norm_map;	/* its bytes -> normalised characters */
-	size_t		 norm_cap;
+	struct prefilter_scratch *pf;
+	struct norm_subject subj[2];	/* by field: normalised UTF-8 */
 	uint8_t		*seen;		/* per rule: already a reason */
+	uint8_t		*maybe;		/* per rule: the regex might match */
 	size_t		 seen_cap;
 	uint64_t	(*now_us)(void);
 };
@@ -86,7 +95,9 @@ eval_scratch_new(void)
 	tokens_init(&s->body_tk);
 	tokens_init(&s->name_tk);
 	s->now_us = monotonic_us;
-	if ((s->rx = regex_runner_new()) == NULL) {
+	if ((s->rx = regex_runner_new()) == NULL ||
+	    (s->pf = prefilter_scratch_new()) == NULL) {
+		regex_runner_free(s->rx);
 		free(s);
 		return NULL;
 	}
@@ -103,9 +114,13 @@ eval_scratch_free(struct eval_scratch *s)
 	tokens_free(&s->body_tk);
 	tokens_free(&s->name_tk);
 	regex_runner_free(s->rx);
-	free(s->norm);
-	free(s->norm_map);
+	prefilter_scratch_free(s->pf);
+	for (int f = 0; f < 2; f++) {
+		free(s->subj[f].buf);
+		free(s->subj[f].map);
+	}
 	free(s->seen);
+	free(s->maybe);
 	free(s);
 }
 
@@ -182,33 +197,39 @@ hit_cb(void *arg, uint16_t ri, uint32_t first, uint32_t last)
 }
 
 /*
- * Encodes the normalised text as UTF-8 for the regex rules that ask for it,
- * with a map from its bytes back to the normalised characters.
+ * Encodes a field's normalised text as UTF-8 for the regex rules that ask
+ * for it, with a map from its bytes back to the normalised characters;
+ * once per evaluation, however many rules read it.
  */
-static size_t
+static struct norm_subject *
 normalized_subject(struct eval_scratch *s, const struct ntext *nt)
 {
+	struct norm_subject *ns = &s->subj[nt == &s->name];
 	size_t n = 0;
 
-	if (s->norm_cap < nt->n * 4 + 1) {
+	if (ns->ready)
+		return ns;
+	if (ns->cap < nt->n * 4 + 1) {
 		size_t cap = nt->n * 4 + 1;
-		char *b = realloc(s->norm, cap);
-		uint32_t *m = realloc(s->norm_map, cap * sizeof *m);
+		char *b = realloc(ns->buf, cap);
+		uint32_t *m = realloc(ns->map, cap * sizeof *m);
 		if (b == NULL || m == NULL)
 			abort();
-		s->norm = b;
-		s->norm_map = m;
-		s->norm_cap = cap;
+		ns->buf = b;
+		ns->map = m;
+		ns->cap = cap;
 	}
 	for (size_t i = 0; i < nt->n; i++) {
 		size_t k = (size_t)utf8proc_encode_char(
-		    (utf8proc_int32_t)nt->c[i].cp, (uint8_t *)s->norm + n);
+		    (utf8proc_int32_t)nt->c[i].cp, (uint8_t *)ns->buf + n);
 		for (size_t j = 0; j < k; j++)
-			s->norm_map[n + j] = (uint32_t)i;
+			ns->map[n + j] = (uint32_t)i;
 		n += k;
 	}
-	s->norm[n] = '\0';
-	return n;
+	ns->buf[n] = '\0';
+	ns->len = n;
+	ns->ready = true;
+	return ns;
 }
 
 /*
@@ -228,11 +249,11 @@ run_regex(struct eval_scratch *s, const struct rule *r, const char *text,
 		*end = (uint32_t)me;
 		return rc;
 	}
-	size_t n = normalized_subject(s, nt);
-	if ((rc = regex_rule_find(r, s->rx, s->norm, n, &ms, &me)) != 1)
+	struct norm_subject *ns = normalized_subject(s, nt);
+	if ((rc = regex_rule_find(r, s->rx, ns->buf, ns->len, &ms, &me)) != 1)
 		return rc;
-	*start = ms < n ? nt->c[s->norm_map[ms]].start : (uint32_t)len;
-	*end = me > ms ? nt->c[s->norm_map[me - 1]].end : *start;
+	*start = ms < ns->len ? nt->c[ns->map[ms]].start : (uint32_t)len;
+	*end = me > ms ? nt->c[ns->map[me - 1]].end : *start;
 	return 1;
 }
 
@@ -312,9 +333,11 @@ reset_seen(struct eval_scratch *s, size_t nrules)
 {
 	if (s->seen_cap < nrules) {
 		uint8_t *n = realloc(s->seen, nrules);
-		if (n == NULL)
+		uint8_t *m = realloc(s->maybe, nrules);
+		if (n == NULL || m == NULL)
 			abort();
 		s->seen = n;
+		s->maybe = m;
 		s->seen_cap = nrules;
 	}
 	if (nrules > 0)
@@ -334,6 +357,34 @@ scan_words(const struct policy *p, struct eval_scratch *s, struct verdict *v,
 	matcher_scan(p->matcher, tk, hit_cb, &h);
 }
 
+/*
+ * Marks in s->maybe the regex rules that might match: the prefilter's one
+ * scan per text read, instead of every rule's own.
+ */
+static void
+prefilter_texts(const struct policy *p, struct eval_scratch *s,
+    const struct comment *c)
+{
+	s->subj[0].ready = s->subj[1].ready = false;
+	prefilter_begin(p->prefilter, p, s->maybe);
+	for (int t = 0; t < PREFILTER_TEXTS; t++) {
+		bool name = t >= 2, norm = t & 1;
+		struct norm_subject *ns;
+
+		if (!prefilter_reads(p->prefilter, t) ||
+		    (name && c->author_name == NULL))
+			continue;
+		if (norm) {
+			ns = normalized_subject(s, name ? &s->name : &s->body);
+			prefilter_scan(p->prefilter, s->pf, t, ns->buf,
+			    ns->len, s->maybe);
+		} else
+			prefilter_scan(p->prefilter, s->pf, t, name ?
+			    c->author_name : c->body, name ?
+			    c->author_name_len : c->body_len, s->maybe);
+	}
+}
+
 /* Runs the regex rules (under the time budget) and the checks. */
 static void
 run_rules(const struct policy *p, struct eval_scratch *s, struct verdict *v,
@@ -342,6 +393,7 @@ run_rules(const struct policy *p, struct eval_scratch *s, struct verdict *v,
 	int out_of_time = 0;
 
 	regex_runner_limits(s->rx, &p->limits);
+	prefilter_texts(p, s, c);
 	for (size_t i = 0; i < p->nrules; i++) {
 		const struct rule *r = &p->rules[i];
 		int name = r->field == FIELD_AUTHOR_NAME;
@@ -358,7 +410,7 @@ run_rules(const struct policy *p, struct eval_scratch *s, struct verdict *v,
 				add_rule_reason(v, r, start, end);
 			continue;
 		}
-		if (out_of_time)
+		if (out_of_time || !s->maybe[i])
 			continue;
 		rc = run_regex(s, r, text, len, name ? &s->name : &s->body,
 		    &start, &end);
@@ -448,6 +500,7 @@ eval_rule(const struct policy *p, const struct rule *r, const char *text,
 		return h.found;
 	case RULE_REGEX:
 		regex_runner_limits(s->rx, &p->limits);
+		s->subj[0].ready = false;
 		return run_regex(s, r, text, len, &s->body, &start, &end);
 	case RULE_CHECK:
 		return check_eval(r, text, len, &start, &end, &value);

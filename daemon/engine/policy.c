@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "eval.h"
+#include "regex_prefilter.h"
 #include "regex_rule.h"
 #include "wordlist.h"
 
@@ -54,6 +55,7 @@ policy_free(struct policy *p)
 		free(p->allow_files[i]);
 	free(p->allow_files);
 	matcher_free(p->matcher);
+	prefilter_free(p->prefilter);
 	for (i = 0; i < p->nrate_limits; i++) {
 		free(p->rate_limits[i].id);
 		free(p->rate_limits[i].category);

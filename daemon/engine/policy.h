@@ -180,6 +180,8 @@ struct policy {
 	size_t		 nallow_terms;
 
 	struct matcher	*matcher;	/* every word list and the allowlist */
+	struct prefilter *prefilter;	/* the regex rules' (NULL: none) */
+	size_t		 nunfiltered;	/* regex rules it cannot filter */
 
 	struct rate_limit *rate_limits;
 	size_t		 nrate_limits;

@@ -27,6 +27,7 @@
 
 #include "file_read.h"
 #include "policy_parse.h"
+#include "regex_prefilter.h"
 #include "regex_rule.h"
 #include "wordlist.h"
 #include "yaml_node.h"
@@ -469,8 +470,11 @@ policy_load_buffer(const char *name, const char *dir, const char *data,
 		if (l.pp.p->rules[i].kind == RULE_WORDLIST)
 			l.pp.p->wordlist_fields |= 1u << l.pp.p->rules[i].field;
 	/* Examples only mean something once every rule has loaded. */
-	if (!failed(&l))
+	if (!failed(&l)) {
+		l.pp.p->prefilter = prefilter_build(l.pp.p,
+		    &l.pp.p->nunfiltered);
 		policy_check_examples(l.pp.p, errs);
+	}
 
 	policy_parse_clear(&l.pp);
 	regex_runner_free(l.pp.runner);

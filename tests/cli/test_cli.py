@@ -118,8 +118,12 @@ def case_check_default(cli):
     pattern = (r"^policy OK: \S+ \(version \S+, digest sha256:[0-9a-f]{64}\): "
                r"\d+ word lists? \(\d+ terms?, \d+ allowlisted words?\), "
                r"\d+ regex rules?, \d+ checks?, \d+ rate limits?, "
-               r"\d+ examples?\n$")
-    check(re.match(pattern, text), f"stdout {text!r} does not match {pattern}")
+               r"\d+ examples?\n"
+               r"regex prefilter: (\d+) of (\d+) regex rules? filtered; .*\n$")
+    m = re.match(pattern, text)
+    check(m, f"stdout {text!r} does not match {pattern}")
+    # Every regex of the shipped policy goes through the prefilter.
+    check(m.group(1) == m.group(2), f"not every regex is filtered: {text!r}")
     check(err == "", f"stderr not empty: {err!r}")
 
 
