@@ -17,6 +17,7 @@
  */
 #include "regex_prefilter.h"
 
+#include <malloc.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -235,6 +236,12 @@ prefilter_build(const struct policy *p, size_t *unfiltered)
 	}
 	for (size_t i = 0; i < p->nrules; i++)
 		pf->nalways += pf->always[i];
+	/*
+	 * vectorscan's compiler leaves its freed heap with the process: with
+	 * 1,000 patterns the daemon stayed at 214 MB resident after loading,
+	 * 25 MB once the heap was trimmed (14 MB without a prefilter).
+	 */
+	malloc_trim(0);
 	if (any) {
 		*unfiltered = pf->nalways;
 		if (keyed)
