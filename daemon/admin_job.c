@@ -408,17 +408,25 @@ json_t *
 admin_json_bytes(const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s;
-	json_t *j;
+	json_t *j = NULL;
 	char *copy;
 	size_t o = 0, k;
 
-	if ((j = json_stringn(s, n)) != NULL || n > SIZE_MAX / 3)
+	/*
+	 * A NUL is UTF-8, and jansson writes it as \u0000, but a reader that
+	 * does not allow it (jansson's default, commentctl's) then refuses the
+	 * whole answer: one such field would hide a page of the queue (found
+	 * by fuzz_admin).  So it is marked as invalid UTF-8 is.
+	 */
+	if ((memchr(s, '\0', n) == NULL && (j = json_stringn(s, n)) != NULL) ||
+	    n > SIZE_MAX / 3)
 		return j;
 	/* Not UTF-8 (Redis holds what anyone wrote there): mark, never fail. */
 	if ((copy = malloc(n * 3 + 1)) == NULL)
 		return NULL;
 	for (size_t i = 0; i < n; i += k) {
-		k = u[i] < 0x80 ? 1 : json_utf8_len(u + i, n - i);
+		k = u[i] == '\0' ? 0 : u[i] < 0x80 ? 1 :
+		    json_utf8_len(u + i, n - i);
 		if (k == 0) {
 			memcpy(copy + o, "\xef\xbf\xbd", 3);
 			o += 3;

@@ -146,7 +146,10 @@ int		 admin_send_error(struct server *, struct evhttp_request *,
 void		 admin_send_json(struct server *, struct evhttp_request *,
 		    enum metrics_route, int status, json_t *);
 
-/* n bytes as a JSON string: invalid UTF-8 becomes U+FFFD, never an error. */
+/*
+ * n bytes as a JSON string: invalid UTF-8 and NUL become U+FFFD, never an
+ * error.
+ */
 json_t		*admin_json_bytes(const char *s, size_t n);
 
 /* The wall clock in milliseconds since the epoch (queue entries' at_ms). */

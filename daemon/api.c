@@ -17,6 +17,7 @@
 
 #include <event2/buffer.h>
 #include <event2/http.h>
+#include <event2/http_struct.h>	/* the request's version: no getter in 2.1 */
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
 
@@ -116,7 +117,9 @@ send_json(struct evhttp_request *req, int status, json_t *j)
 		evhttp_send_error(req, 500, http_reason(500));
 		return 500;
 	}
-	status = http_reply_text(req, status, NULL, text, strlen(text));
+	/* Every 503 says when to come back (a stopping daemon's /readyz). */
+	status = http_reply_text(req, status, status == 503 ?
+	    HTTP_RETRY_AFTER_S : NULL, text, strlen(text));
 	free(text);
 	return status;
 }
@@ -219,8 +222,9 @@ static int
 api_readyz(struct server *srv, struct evhttp_request *req,
     const char *arg)
 {
-	json_t *sites = json_array();
-	const char *redis, *status;
+	json_t *sites = json_array(), *ready;
+	const char *redis, *status, *spool;
+	int err = srv->spool != NULL ? spool_error(srv->spool) : 0;
 
 	for (size_t i = 0; i < srv->cfg->nsites; i++) {
 		const struct config_site *s = &srv->cfg->sites[i];
@@ -234,10 +238,16 @@ api_readyz(struct server *srv, struct evhttp_request *req,
 	    "none";
 	status = srv->stopping ? "stopping" : srv->redis != NULL &&
 	    redis_state(srv->redis) != REDIS_UP ? "degraded" : "ready";
-	return send_json(req, srv->stopping ? 503 : 200,
-	    json_pack("{s:s,s:o,s:s,s:I}", "status", status, "sites", sites,
-	    "redis", redis, "spool_pending", (json_int_t)(srv->spool != NULL ?
-	    spool_pending(srv->spool) : 0)));
+	/* Whether a queued comment could be spooled now, and if not why. */
+	spool = srv->spool == NULL ? "unavailable" : err != 0 ? "failing" :
+	    "ok";
+	ready = json_pack("{s:s,s:o,s:s,s:I,s:s}", "status", status, "sites",
+	    sites, "redis", redis, "spool_pending", (json_int_t)(srv->spool !=
+	    NULL ? spool_pending(srv->spool) : 0), "spool", spool);
+	if (ready != NULL && err != 0)
+		json_object_set_new(ready, "spool_error",
+		    json_string(strerror(err)));
+	return send_json(req, srv->stopping ? 503 : 200, ready);
 }
 
 /* GET /metrics: the Prometheus text page. */
@@ -250,6 +260,8 @@ api_metrics(struct server *srv, struct evhttp_request *req,
 	metrics_buf_reset(&srv->page);
 	if (srv->spool != NULL)
 		metrics_spool_pending(srv->metrics, spool_pending(srv->spool));
+	metrics_spool_failing(srv->metrics, srv->spool == NULL ||
+	    spool_error(srv->spool) != 0);
 	metrics_render(srv->metrics, &srv->page);
 	if (srv->redis != NULL) {
 		redis_render_metrics(srv->redis, &srv->page);
@@ -398,8 +410,11 @@ route_run(struct server *srv, struct evhttp_request *req,
 /*
  * What a proxy in front of the daemon could frame differently from evhttp
  * (RFC 9112 6.3, request smuggling): Content-Length twice or not a plain
- * number, Transfer-Encoding other than chunked, or both headers.  NULL
- * when the framing is unambiguous.
+ * number, Transfer-Encoding other than chunked, or both headers; and a
+ * version before HTTP/1.0 (evhttp takes HTTP/0.0 and HTTP/-1.5), whose
+ * answer evhttp sends without Content-Length, on a connection it keeps
+ * open if asked to: the next answer would run into it (found by
+ * fuzz_http).  NULL when the framing is unambiguous.
  */
 static const char *
 framing_fault(struct evhttp_request *req)
@@ -408,6 +423,8 @@ framing_fault(struct evhttp_request *req)
 	struct evkeyval *kv;
 	const char *cl = NULL, *te = NULL;
 
+	if (req->major != 1 || req->minor < 0)
+		return "the HTTP version must be HTTP/1.x";
 	TAILQ_FOREACH(kv, h, next) {
 		if (strcasecmp(kv->key, "Content-Length") == 0) {
 			if (cl != NULL)

@@ -6,6 +6,7 @@
  * It must never let `queue` be answered for a comment that is stored
  * nowhere: when neither can take it, the answer is 503 (check_fail).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -64,7 +65,9 @@ check_entry_args(struct check_job *job, struct redis_args *a,
  * Stores the entry in the spool (fsync'd before this returns), for replay
  * into Redis when it is back; otherwise the answer is 503.  The record is
  * the enqueue arguments without the keys, NUL-separated: no field holds a
- * NUL (the decoder refused them; the reasons' JSON escapes them).
+ * NUL (the decoder refused them; the reasons' JSON escapes them).  Why an
+ * append failed goes into check_fail's warning, which a full disk under
+ * load would otherwise repeat for every comment.
  */
 static void
 check_spool(struct check_job *job)
@@ -72,7 +75,8 @@ check_spool(struct check_job *job)
 	struct server *srv = job->srv;
 	struct redis_args *a = srv->args[0];
 	struct json_writer reasons, rec;
-	int saved;
+	char why[256];
+	int saved = -1;
 
 	server_spool_open(srv);
 	json_writer_init(&reasons);
@@ -83,16 +87,20 @@ check_spool(struct check_job *job)
 		json_writer_raw(&rec, a->v[i], a->len[i]);
 		json_writer_raw(&rec, "", 1);
 	}
-	if (reasons.failed || rec.failed || a->failed || srv->spool == NULL)
-		saved = -1;
+	if (srv->spool == NULL)
+		snprintf(why, sizeof why, "Redis is unavailable and there is "
+		    "no spool");
+	else if (reasons.failed || rec.failed || a->failed)
+		snprintf(why, sizeof why, "Redis is unavailable and the spool "
+		    "record could not be built: out of memory");
 	else if ((saved = spool_append(srv->spool, rec.buf, rec.len)) == -1)
-		log_warn("spool append");
+		snprintf(why, sizeof why, "Redis is unavailable and the spool "
+		    "cannot take the comment: %s", strerror(errno));
 	json_writer_free(&reasons);
 	json_writer_free(&rec);
 	if (saved == -1) {
-		check_fail(job, srv->spool == NULL ? "Redis is unavailable and "
-		    "there is no spool" : "Redis is unavailable and the spool "
-		    "cannot take the comment");
+		metrics_spool_refused(srv->metrics);
+		check_fail(job, why);
 		return;
 	}
 	job->spooled = true;

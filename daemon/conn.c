@@ -10,12 +10,20 @@
  * body_timeout after them, is closed at the next sweep, however steadily
  * its client trickles bytes.  Idle keep-alive connections are evhttp's own
  * timeout's business.
+ *
+ * Refusals: the same reading answers, itself, a request line and headers
+ * over max_header_bytes (431), holding a NUL (400) or asking CONNECT (405),
+ * and closes the connection.  A pipelined request already in evhttp's
+ * buffer is read when the one before it reaches the routes, and its
+ * refusal waits until that one's answer is written, so that answers keep
+ * their order on the wire.
  */
 #include "conn.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -27,6 +35,14 @@
 #include "log.h"
 #include "monotonic.h"
 
+/* Why conn.c answers a request itself, before evhttp reads it. */
+enum conn_refusal {
+	CONN_REFUSE_NONE,
+	CONN_REFUSE_NUL,
+	CONN_REFUSE_TOO_LARGE,
+	CONN_REFUSE_CONNECT,
+};
+
 struct conn {
 	struct conns		*cs;
 	struct bufferevent	*bev;
@@ -34,11 +50,15 @@ struct conn {
 	uint64_t		 busy_since_ms;	/* first byte of a request; 0 */
 	uint64_t		 headers_at_ms;	/* its headers ended; 0 */
 	uint32_t		 tail;		/* its last four bytes */
+	uint64_t		 method;	/* its first eight, but CR LF */
 	size_t			 header_bytes;	/* of the request so far */
+	size_t			 method_bytes;
 	bool			 over_cap;	/* to be closed at once */
 	bool			 closing;	/* shut down; evhttp will free it */
 	bool			 refused;	/* answered by conn_refuse */
 	bool			 watched;	/* evhttp tells us when it closes */
+	bool			 answering;	/* a routed request's answer is owed */
+	enum conn_refusal	 pending;	/* to answer once that one is sent */
 };
 
 struct conns {
@@ -105,9 +125,21 @@ conn_release(struct conns *cs, size_t i)
  * bytes is dropped by the routes (conns_request_done says so).
  */
 static void
-conn_refuse(struct conn *c, const char *status, const char *code,
-    const char *message)
+conn_refuse(struct conn *c, enum conn_refusal why)
 {
+	static const struct {
+		const char	*status, *headers, *code, *message;
+	} answers[] = {
+		[CONN_REFUSE_NUL] = { "400 Bad Request", "", "bad_request",
+		    "a NUL byte in the request line or headers" },
+		[CONN_REFUSE_TOO_LARGE] = {
+		    "431 Request Header Fields Too Large", "",
+		    "headers_too_large",
+		    "the request line and headers are too large" },
+		[CONN_REFUSE_CONNECT] = { "405 Method Not Allowed",
+		    "Allow: GET, POST\r\n", "method_not_allowed",
+		    "CONNECT is not served here" },
+	};
 	evutil_socket_t fd = bufferevent_getfd(c->bev);
 	char body[256], answer[512];
 	int blen, alen;
@@ -115,28 +147,97 @@ conn_refuse(struct conn *c, const char *status, const char *code,
 	if (fd < 0 || c->closing)
 		return;
 	blen = snprintf(body, sizeof body,
-	    "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}\n", code,
-	    message);
-	alen = snprintf(answer, sizeof answer, "HTTP/1.1 %s\r\n"
+	    "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}\n",
+	    answers[why].code, answers[why].message);
+	alen = snprintf(answer, sizeof answer, "HTTP/1.1 %s\r\n%s"
 	    "Content-Type: application/json\r\nConnection: close\r\n"
-	    "Content-Length: %d\r\n\r\n%s", status, blen, body);
+	    "Content-Length: %d\r\n\r\n%s", answers[why].status,
+	    answers[why].headers, blen, body);
 	/* A short write is no loss: the client is cut off either way. */
 	if (alen > 0 && (size_t)alen < sizeof answer)
 		(void)send(fd, answer, (size_t)alen, MSG_NOSIGNAL |
 		    MSG_DONTWAIT);
 	c->refused = true;
 	conn_close(c);
+	if (why == CONN_REFUSE_TOO_LARGE)
+		c->cs->event_fn(c->cs->event_arg, CONN_HEADERS_TOO_LARGE);
 }
 
-/* Headers past limits.max_header_bytes: 431, before evhttp reads them. */
-static void
-conn_refuse_headers(struct conn *c)
+/*
+ * Refuses the request whose bytes are being read: now, or, while the
+ * answer to the request before it is owed, once that answer is written,
+ * so that the refusal comes after it on the wire (written now, straight
+ * to the socket, it would overtake the answer and stand for it).  Always
+ * false: the reading stops.
+ */
+static bool
+conn_refusal(struct conn *c, enum conn_refusal why)
 {
-	if (c->closing)
+	if (c->answering)
+		c->pending = why;
+	else
+		conn_refuse(c, why);
+	return false;
+}
+
+/* "CONNECT ": a request line's first eight bytes, as conn_scan keeps them. */
+#define CONN_METHOD_CONNECT	0x434f4e4e45435420ull
+
+/*
+ * Reads one byte of a request's line and headers; false once the headers
+ * have ended or the request was refused.
+ */
+static bool
+conn_scan_byte(struct conn *c, unsigned char b)
+{
+	c->tail = c->tail << 8 | b;
+	if (c->tail == 0x0d0a0d0a || (c->tail & 0xffff) == 0x0a0a) {
+		c->headers_at_ms = now_ms();
+		return false;
+	}
+	if (++c->header_bytes > c->cs->limits.max_header_bytes)
+		return conn_refusal(c, CONN_REFUSE_TOO_LARGE);
+	/* C strings would cut the header short. */
+	if (b == '\0')
+		return conn_refusal(c, CONN_REFUSE_NUL);
+	if (c->method_bytes < 8 && (c->method_bytes > 0 || (b != '\r' &&
+	    b != '\n'))) {
+		c->method = c->method << 8 | b;
+		/*
+		 * evhttp 2.1 keeps a connection open after any answer to
+		 * CONNECT and frames none (no Content-Length, even on its own
+		 * error pages), so the next answer would run into it.
+		 */
+		if (++c->method_bytes == 8 && c->method == CONN_METHOD_CONNECT)
+			return conn_refusal(c, CONN_REFUSE_CONNECT);
+	}
+	return true;
+}
+
+/*
+ * Reads the bytes of buf from offset `from` as the request line and
+ * headers of the request under way, until they end.
+ */
+static void
+conn_scan(struct conn *c, struct evbuffer *buf, size_t from)
+{
+	struct evbuffer_ptr p;
+	size_t left = evbuffer_get_length(buf) - from;
+	unsigned char chunk[256];
+
+	if (c->headers_at_ms != 0 || c->pending != CONN_REFUSE_NONE ||
+	    evbuffer_ptr_set(buf, &p, from, EVBUFFER_PTR_SET) == -1)
 		return;
-	conn_refuse(c, "431 Request Header Fields Too Large",
-	    "headers_too_large", "the request line and headers are too large");
-	c->cs->event_fn(c->cs->event_arg, CONN_HEADERS_TOO_LARGE);
+	while (left > 0) {
+		size_t n = left < sizeof chunk ? left : sizeof chunk;
+		if (evbuffer_copyout_from(buf, &p, chunk, n) != (ev_ssize_t)n)
+			return;
+		for (size_t i = 0; i < n; i++)
+			if (!conn_scan_byte(c, chunk[i]))
+				return;
+		left -= n;
+		evbuffer_ptr_set(buf, &p, n, EVBUFFER_PTR_ADD);
+	}
 }
 
 /*
@@ -149,41 +250,16 @@ conn_input_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
     void *arg)
 {
 	struct conn *c = arg;
-	struct evbuffer_ptr p;
-	size_t len = evbuffer_get_length(buf), left;
-	unsigned char chunk[256];
+	size_t len = evbuffer_get_length(buf);
 
 	if (info->n_added == 0 || info->n_added > len)
 		return;
+	/* A pipelined request whose headers came early: its body starts now. */
+	if (c->busy_since_ms == 0 && c->headers_at_ms != 0)
+		c->headers_at_ms = now_ms();
 	if (c->busy_since_ms == 0)
 		c->busy_since_ms = now_ms();
-	if (c->headers_at_ms != 0 ||
-	    evbuffer_ptr_set(buf, &p, len - info->n_added, EVBUFFER_PTR_SET) == -1)
-		return;
-	for (left = info->n_added; left > 0;) {
-		size_t n = left < sizeof chunk ? left : sizeof chunk;
-		if (evbuffer_copyout_from(buf, &p, chunk, n) != (ev_ssize_t)n)
-			return;
-		for (size_t i = 0; i < n; i++) {
-			c->tail = c->tail << 8 | chunk[i];
-			if (c->tail == 0x0d0a0d0a || (c->tail & 0xffff) == 0x0a0a) {
-				c->headers_at_ms = now_ms();
-				return;
-			}
-			if (++c->header_bytes > c->cs->limits.max_header_bytes) {
-				conn_refuse_headers(c);
-				return;
-			}
-			/* C strings would cut the header short. */
-			if (chunk[i] == '\0') {
-				conn_refuse(c, "400 Bad Request", "bad_request",
-				    "a NUL byte in the request line or headers");
-				return;
-			}
-		}
-		left -= n;
-		evbuffer_ptr_set(buf, &p, n, EVBUFFER_PTR_ADD);
-	}
+	conn_scan(c, buf, len - info->n_added);
 }
 
 /* Watches every connection: releases the gone, closes the late. */
@@ -406,6 +482,40 @@ conn_closed_cb(struct evhttp_connection *evcon, void *arg)
 		conn_release(cs, (size_t)i);
 }
 
+/*
+ * evhttp has written a routed request's answer: a refusal of the request
+ * after it, read meanwhile, may go now.  But after an answer that ends
+ * the connection (Connection: close) or ends where it does (no
+ * Content-Length: HTTP/1.0), nothing more may be written: the client would
+ * read the refusal as part of that answer, so the connection only closes.
+ * evhttp still has the connection.
+ */
+static void
+conn_answer_sent_cb(struct evhttp_request *req, void *arg)
+{
+	struct conns *cs = arg;
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+	const char *close;
+	struct conn *c;
+	ssize_t i;
+
+	if (evcon == NULL ||
+	    (i = conns_find(cs, evhttp_connection_get_bufferevent(evcon))) < 0)
+		return;
+	c = cs->c[i];
+	c->answering = false;
+	if (c->pending == CONN_REFUSE_NONE)
+		return;
+	close = evhttp_find_header(h, "Connection");
+	if (evhttp_find_header(h, "Content-Length") == NULL ||
+	    (close != NULL && strcasecmp(close, "close") == 0)) {
+		c->refused = true;
+		conn_close(c);
+	} else
+		conn_refuse(c, c->pending);
+}
+
 int
 conns_request_done(struct conns *cs, struct evhttp_request *req)
 {
@@ -421,11 +531,24 @@ conns_request_done(struct conns *cs, struct evhttp_request *req)
 		return -1;
 	c->busy_since_ms = c->headers_at_ms = 0;
 	c->tail = 0;
-	c->header_bytes = 0;
+	c->method = 0;
+	c->header_bytes = c->method_bytes = 0;
 	if (!c->watched) {
 		evhttp_connection_set_closecb(evcon, conn_closed_cb, cs);
 		c->watched = true;
 	}
+	c->answering = true;
+	evhttp_request_set_on_complete_cb(req, conn_answer_sent_cb, cs);
+	/*
+	 * What evhttp has read past this request is the next one, pipelined:
+	 * its headers are read here as if they had just come, or
+	 * conn_input_cb, which sees only new bytes, would never check them (a
+	 * NUL, a CONNECT, the size: found with fuzz_http), and would read the
+	 * rest of its body as headers.  Its clocks start with the next byte
+	 * that comes: until this one is answered it cannot be read anyway.
+	 */
+	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+		conn_scan(c, bufferevent_get_input(c->bev), 0);
 	return 0;
 }
 

@@ -64,9 +64,10 @@ void		 conns_set_limits(struct conns *, const struct conn_limits *);
 struct bufferevent *conns_bevcb(struct event_base *, void *arg);
 
 /*
- * A request was read whole: its connection is no longer mid-request.  -1
- * when conn already answered it on the socket and closed the connection
- * (a NUL in its headers, headers too large): the routes must drop it.
+ * A request was read whole: its connection is no longer mid-request, and
+ * what evhttp has read past it is checked as the next request.  -1 when
+ * conn already answered it on the socket and closed the connection (a NUL
+ * in its headers, headers too large, CONNECT): the routes must drop it.
  */
 int		 conns_request_done(struct conns *, struct evhttp_request *);
 

@@ -87,6 +87,8 @@ struct metrics {
 	uint64_t	 without_redis;	/* decided with local facts */
 	uint64_t	 refused_writes;	/* Redis said no to a queue entry */
 	int64_t		 spool_pending;
+	uint64_t	 spool_refused;	/* queued, Redis away, spool failed */
+	bool		 spool_failing;
 	bool		 last_reload_failed;
 	int64_t		 conn_open;
 	uint64_t	 conn_accepted, conn_rejected;
@@ -311,6 +313,20 @@ void
 metrics_spool_pending(struct metrics *m, size_t n)
 {
 	m->spool_pending = (int64_t)n;
+}
+
+/* Counts a queued comment answered 503: Redis away, the spool failing. */
+void
+metrics_spool_refused(struct metrics *m)
+{
+	m->spool_refused++;
+}
+
+/* The spool's health, as the server reads it before each scrape. */
+void
+metrics_spool_failing(struct metrics *m, bool failing)
+{
+	m->spool_failing = failing;
 }
 
 /* Counts an admitted connection, now open. */
@@ -555,6 +571,13 @@ metrics_render_server(const struct metrics *m, struct metrics_buf *b)
 	metrics_render_gauge(b, "commentd_spool_pending",
 	    "Queued comments in the spool, not yet replayed into Redis.",
 	    m->spool_pending);
+	metrics_render_gauge(b, "commentd_spool_failing",
+	    "1 while the spool cannot take a queued comment: it could not be "
+	    "opened, or its last append failed (disk full, read-only).",
+	    m->spool_failing ? 1 : 0);
+	metrics_render_counter(b, "commentd_spool_refused_total",
+	    "Queued comments answered 503 because Redis was away and the "
+	    "spool could not take them either.", m->spool_refused);
 	metrics_render_counter(b, "commentd_decisions_without_redis_total",
 	    "Comments decided while Redis could not be asked: in-process rate "
 	    "limits, and rules needing Redis queued.", m->without_redis);

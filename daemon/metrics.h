@@ -92,6 +92,12 @@ void	metrics_redis_refused_write(struct metrics *);
 /* The spool's depth now. */
 void	metrics_spool_pending(struct metrics *, size_t);
 
+/* A queued comment neither Redis nor the spool could take (answered 503). */
+void	metrics_spool_refused(struct metrics *);
+
+/* Whether the spool cannot take a comment now (not open, last append failed). */
+void	metrics_spool_failing(struct metrics *, bool);
+
 /* A connection admitted, one closed, one refused because of the limit. */
 void	metrics_conn_accepted(struct metrics *);
 void	metrics_conn_closed(struct metrics *);

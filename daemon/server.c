@@ -164,8 +164,10 @@ server_spool_open(struct server *srv)
 	snprintf(path, sizeof path, "%s/queue.spool", srv->cfg->state_dir);
 	if ((srv->spool = spool_open(path, SERVER_SPOOL_MAX_BYTES,
 	    &why)) == NULL) {
-		log_warnx("spool %s: %s; queued comments will be answered 503 "
-		    "while Redis is unavailable", path, why ? why : "?");
+		/* spool_open's cause names the file already. */
+		log_warnx("%s; queued comments will be answered 503 while "
+		    "Redis is unavailable", why ? why : "the spool cannot be "
+		    "opened");
 		free(why);
 	}
 }
@@ -531,12 +533,30 @@ server_stop_cb(evutil_socket_t sig, short what, void *arg)
 	evtimer_add(srv->stop_timer, &now);
 }
 
+/* The reload a SIGHUP asked for, run once however many signals came. */
+static void
+server_reload_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	server_reload(arg, NULL);
+}
+
+/*
+ * SIGHUP: libevent calls this once per signal caught, back to back, so a
+ * storm of signals would reload hundreds of times in a row and starve
+ * every request (and a SIGTERM).  Activating one event instead coalesces
+ * them: an event already active stays active once, so each turn of the
+ * loop reloads at most once, after the last signal it saw.
+ */
 static void
 server_hup_cb(evutil_socket_t sig, short what, void *arg)
 {
+	struct server *srv = arg;
+
 	(void)sig;
 	(void)what;
-	server_reload(arg, NULL);
+	event_active(srv->reload_ev, EV_TIMEOUT, 1);
 }
 
 static void
@@ -558,8 +578,10 @@ server_run(struct server *srv)
 	srv->sig_int = evsignal_new(srv->base, SIGINT, server_stop_cb, srv);
 	srv->sig_hup = evsignal_new(srv->base, SIGHUP, server_hup_cb, srv);
 	srv->stop_timer = evtimer_new(srv->base, server_drain_cb, srv);
+	srv->reload_ev = event_new(srv->base, -1, 0, server_reload_cb, srv);
 	if (srv->sig_term == NULL || srv->sig_int == NULL ||
 	    srv->sig_hup == NULL || srv->stop_timer == NULL ||
+	    srv->reload_ev == NULL ||
 	    evsignal_add(srv->sig_term, NULL) == -1 ||
 	    evsignal_add(srv->sig_int, NULL) == -1 ||
 	    evsignal_add(srv->sig_hup, NULL) == -1)
@@ -603,7 +625,7 @@ server_free(struct server *srv)
 		if (srv->listeners[k].http != NULL)
 			evhttp_free(srv->listeners[k].http);
 	struct event *evs[] = { srv->sig_term, srv->sig_int, srv->sig_hup,
-	    srv->watchdog, srv->stop_timer };
+	    srv->watchdog, srv->stop_timer, srv->reload_ev };
 	for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
 		if (evs[i] != NULL)
 			event_free(evs[i]);

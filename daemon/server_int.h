@@ -63,6 +63,7 @@ struct server {
 	struct verdict		 verdict;
 	struct json_writer	 answer;	/* /v1/check's, reused */
 	struct event		*sig_term, *sig_int, *sig_hup;
+	struct event		*reload_ev;	/* SIGHUPs, coalesced */
 	struct event		*watchdog;
 	struct event		*stop_timer;	/* drain deadline, then poll */
 	uint64_t		 auth_window_ms;	/* start of the failure window */

@@ -68,6 +68,7 @@ struct spool {
 	bool		 peeked;
 	uint64_t	 peek_end;	/* where the peeked record ends */
 	bool		 dirty_tail;	/* a failed append is not yet cut off */
+	int		 error;		/* the last append's errno, or 0 */
 	uint32_t	 crc_table[256];
 };
 
@@ -505,6 +506,15 @@ spool_close(struct spool *s)
 	free(s);
 }
 
+/* Fails an append with err, remembering it for spool_error. */
+static int
+spool_append_fail(struct spool *s, int err)
+{
+	s->error = err;
+	errno = err;
+	return -1;
+}
+
 int
 spool_append(struct spool *s, const void *data, size_t len)
 {
@@ -512,19 +522,15 @@ spool_append(struct spool *s, const void *data, size_t len)
 	uint32_t crc;
 	int saved;
 
-	if (len > SPOOL_RECORD_MAX) {
-		errno = EMSGSIZE;
-		return -1;
-	}
+	if (len > SPOOL_RECORD_MAX)
+		return spool_append_fail(s, EMSGSIZE);
 	if (s->size > s->max_bytes ||
-	    s->max_bytes - s->size < SPOOL_HEADER_SIZE + len) {
-		errno = EFBIG;
-		return -1;
-	}
+	    s->max_bytes - s->size < SPOOL_HEADER_SIZE + len)
+		return spool_append_fail(s, EFBIG);
 	/* What a failed append left past the end must go before this one. */
 	if (s->dirty_tail) {
 		if (ftruncate(s->fd, (off_t)s->size) == -1)
-			return -1;
+			return spool_append_fail(s, errno);
 		s->dirty_tail = false;
 	}
 	memcpy(hdr, spool_magic, sizeof spool_magic);
@@ -537,6 +543,7 @@ spool_append(struct spool *s, const void *data, size_t len)
 	    fdatasync(s->fd) == 0) {
 		s->size += SPOOL_HEADER_SIZE + len;
 		s->pending++;
+		s->error = 0;
 		return 0;
 	}
 	saved = errno;
@@ -544,8 +551,13 @@ spool_append(struct spool *s, const void *data, size_t len)
 		log_warn("spool %s: cannot cut off a failed append", s->path);
 		s->dirty_tail = true;
 	}
-	errno = saved;
-	return -1;
+	return spool_append_fail(s, saved);
+}
+
+int
+spool_error(const struct spool *s)
+{
+	return s->error;
 }
 
 size_t

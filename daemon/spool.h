@@ -73,6 +73,13 @@ void		 spool_close(struct spool *);	/* NULL ok */
  */
 int		 spool_append(struct spool *, const void *data, size_t len);
 
+/*
+ * Why the last append failed (its errno: ENOSPC, EROFS, EIO, EFBIG, ...),
+ * or 0 when it succeeded or none has been tried: whether the spool can
+ * take a comment now, as far as the last attempt knows.
+ */
+int		 spool_error(const struct spool *);
+
 /* Records appended (or found at open) and not yet consumed. */
 size_t		 spool_pending(const struct spool *);
 

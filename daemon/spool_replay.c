@@ -1,11 +1,13 @@
 /*
  * spool_replay: the spool's records back into the Redis queue.
  *
- * A record is what check_state.c wrote: the comment id, then the entry's
+ * A record is what check_queue.c wrote: the comment id, then the entry's
  * field and value pairs, each ending in a NUL.  A record is consumed only
  * after Redis has answered that the entry is stored; anything else leaves
  * it for the next attempt.  It must never drop a record it cannot read:
- * it stops and says so, and the spool depth metric shows it.
+ * it stops and says so, and the spool depth metric shows it.  A spool the
+ * daemon could not open at start is opened here once Redis is up, so
+ * records an earlier run left are replayed without waiting for an outage.
  */
 #include "spool_replay.h"
 
@@ -24,14 +26,19 @@
 /* After a failed replay, try again this much later (if Redis stays up). */
 #define REPLAY_RETRY_MS	1000
 
+/* While the spool cannot be opened, try to open it this often. */
+#define REPLAY_OPEN_RETRY_MS	10000
+
 static void	spool_replay_retry_cb(evutil_socket_t, short, void *);
 
-/* Tries again in a while: Redis refused or failed the last record. */
+/*
+ * Tries again in ms: Redis refused or failed the last record, or the spool
+ * could not be opened.
+ */
 static void
-spool_replay_later(struct server *srv)
+spool_replay_later(struct server *srv, int ms)
 {
-	struct timeval tv = { REPLAY_RETRY_MS / 1000,
-	    (REPLAY_RETRY_MS % 1000) * 1000 };
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
 
 	srv->replaying = false;
 	if (srv->replay_timer == NULL)
@@ -60,12 +67,12 @@ spool_replay_cb(const redisReply *reply, const char *error, void *arg)
 		log_warnx("spool replay: %s; trying again later",
 		    reply == NULL ? error : reply->type == REDIS_REPLY_ERROR ?
 		    reply->str : "unexpected answer");
-		spool_replay_later(srv);
+		spool_replay_later(srv, REPLAY_RETRY_MS);
 		return;
 	}
 	if (spool_consume(srv->spool) == -1) {
 		log_warn("spool consume");
-		spool_replay_later(srv);
+		spool_replay_later(srv, REPLAY_RETRY_MS);
 		return;
 	}
 	srv->replaying = false;
@@ -76,7 +83,7 @@ spool_replay_cb(const redisReply *reply, const char *error, void *arg)
 
 /*
  * Splits a record into the enqueue arguments (keys first, from its "site"
- * field); -1 when it is not a record check_state.c wrote.
+ * field); -1 when it is not a record check_queue.c wrote.
  */
 static int
 spool_replay_args(struct server *srv, const char *rec, size_t len,
@@ -115,14 +122,27 @@ spool_replay_kick(struct server *srv)
 	size_t len;
 	int rc;
 
-	if (srv->replaying || srv->spool == NULL || srv->redis == NULL ||
-	    spool_pending(srv->spool) == 0 ||
+	if (srv->replaying || srv->redis == NULL ||
 	    redis_state(srv->redis) != REDIS_UP)
+		return;
+	/*
+	 * A spool that could not be opened at start (a disk that came up
+	 * read-only, the lock of an instance still exiting) may hold comments
+	 * an earlier run answered `queue` for, and while Redis is up no
+	 * comment opens it: open it here, and keep trying until it opens.
+	 */
+	if (srv->spool == NULL)
+		server_spool_open(srv);
+	if (srv->spool == NULL) {
+		spool_replay_later(srv, REPLAY_OPEN_RETRY_MS);
+		return;
+	}
+	if (spool_pending(srv->spool) == 0)
 		return;
 	if ((rc = spool_peek(srv->spool, &rec, &len)) <= 0) {
 		if (rc == -1) {
 			log_warn("spool peek");
-			spool_replay_later(srv);
+			spool_replay_later(srv, REPLAY_RETRY_MS);
 		}
 		return;
 	}
@@ -135,6 +155,6 @@ spool_replay_kick(struct server *srv)
 	srv->replaying = true;
 	if (redis_script_run(srv->redis, &srv->script_enqueue, 2, a->n, a->v,
 	    a->len, spool_replay_cb, srv) == -1)
-		spool_replay_later(srv);
+		spool_replay_later(srv, REPLAY_RETRY_MS);
 	free(rec);
 }

@@ -134,7 +134,10 @@ class Ctl:
 
     def state(self):
         """Every commentd key in Redis and what it holds, claims included:
-        to show that a refused command changed nothing."""
+        to show that a refused command changed nothing.  The decisions
+        made before it are counted first: the daemon adds them to the stats
+        buckets a second later, which no command of the test did."""
+        self.counted()
         r = self.redis.client()
         out = {}
         try:

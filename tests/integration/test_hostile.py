@@ -383,6 +383,52 @@ def test_http_framing_abuse(framing_daemon, name):
     assert closed is not None, f"answered {statuses}, then kept open"
 
 
+# What the fuzz_http target found in evhttp's answers to pipelined requests:
+# each case is sent in one write and must get exactly these answers, each
+# framed so the next one starts where it ends, and then a close.
+GET_CLOSE = b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+PIPELINED = {
+    # An answer to HEAD has no body (libevent 2.1 wrote one anyway, which
+    # the client read as the start of the next answer).
+    "HEAD, then GET": (b"HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n" +
+                       GET_CLOSE, ["HEAD", 200]),
+    # evhttp takes HTTP/0.0 and answers it unframed on a kept connection.
+    "HTTP/0.0 kept alive, then GET": (
+        b"GET /healthz HTTP/0.0\r\nConnection: keep-alive\r\n\r\n" +
+        GET_CLOSE, [400]),
+    # evhttp frames no answer to CONNECT and never closes after one.
+    "CONNECT, then GET": (b"CONNECT x:443 HTTP/1.1\r\nHost: x\r\n\r\n" +
+                          GET_CLOSE, [405]),
+    # A request behind another in the same read escaped conn.c's checks.
+    "check, then a NUL in a header": (
+        CHECK_HEAD + b"Content-Length: %d\r\n\r\n" % len(CHECK) + CHECK +
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: a\0b\r\n\r\n",
+        [200, 400]),
+}
+
+
+@pytest.mark.parametrize("name", PIPELINED)
+def test_pipelined_answers_are_framed(framing_daemon, name):
+    d = framing_daemon
+    data, want = PIPELINED[name]
+    answer, closed = exchange(d.submit, data, False, FRAMING_WAIT_S)
+    got = []
+    if want[0] == "HEAD":
+        # The HEAD answer ends with its headers; the next starts there.
+        m = re.match(rb"HTTP/1\.1 (\d{3}) [^\r\n]*\r\n", answer)
+        assert m and b"\r\n\r\n" in answer, answer
+        got.append("HEAD")
+        answer = answer.split(b"\r\n\r\n", 1)[1]
+    # evhttp answers in the request's version, HTTP/0.0 included.
+    got += answer_statuses(re.sub(rb"^HTTP/0\.0 ", b"HTTP/1.0 ", answer))
+    print(f"\npipelined: {name}: answers={got} "
+          f"closed_after_s={'never' if closed is None else round(closed, 2)}")
+    assert got == want, answer
+    assert closed is not None, f"answered {got}, then kept open"
+    assert d.proc.poll() is None, d.log()
+    assert_serves_correctly(d)
+
+
 # -- slow loris -------------------------------------------------------------
 
 LORIS_CONNECTIONS = 200

@@ -822,6 +822,8 @@ test_whole_page(void **state)
 		"commentd_reload_failures_total counter",
 		"commentd_spooled_total counter",
 		"commentd_spool_pending gauge",
+		"commentd_spool_failing gauge",
+		"commentd_spool_refused_total counter",
 		"commentd_decisions_without_redis_total counter",
 		"commentd_queue_refused_total counter",
 		"commentd_reload_last_successful gauge",

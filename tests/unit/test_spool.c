@@ -693,11 +693,13 @@ test_max_bytes(void **state)
 	uint8_t *before, *after;
 	size_t blen, alen;
 
+	assert_int_equal(spool_error(s), 0);
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(spool_append(s, "0123456789", 10), 0);
 	before = slurp(f->path, &blen);
 	assert_int_equal(spool_append(s, "0123456789", 10), -1);
 	assert_int_equal(errno, EFBIG);
+	assert_int_equal(spool_error(s), EFBIG);
 	after = slurp(f->path, &alen);
 	assert_int_equal(alen, blen);
 	assert_memory_equal(after, before, alen);
@@ -705,6 +707,7 @@ test_max_bytes(void **state)
 	assert_int_equal(spool_pending(s), 3);
 	/* What fits still fits, exactly up to max_bytes. */
 	assert_int_equal(spool_append(s, "012345678", 9), 0);
+	assert_int_equal(spool_error(s), 0);
 	assert_int_equal(spool_size(s), max);
 	assert_int_equal(spool_append(s, "", 0), -1);
 	for (int i = 0; i < 3; i++)
@@ -857,10 +860,12 @@ child_full_disk(const char *dir)
 	while (spool_append(s, rec, sizeof rec) == 0)
 		CHILD_CHECK(++n < 100);
 	CHILD_CHECK(errno == ENOSPC && n > 5);
+	CHILD_CHECK(spool_error(s) == ENOSPC);
 	/* The failed append was cut off; the next fails the same way. */
 	child_append_fails(s, path, ENOSPC);
 	CHILD_CHECK(unlink(filler) == 0);
 	CHILD_CHECK(spool_append(s, rec, sizeof rec) == 0);
+	CHILD_CHECK(spool_error(s) == 0);
 	spool_close(s);
 	CHILD_CHECK((s = spool_open(path, 1 << 20, &cause)) != NULL);
 	CHILD_CHECK(spool_pending(s) == n + 1);
