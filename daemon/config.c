@@ -239,6 +239,7 @@ config_load_site(struct config_loader *l, const yaml_node_t *k,
 	struct config *c = l->cfg;
 	struct config_site *site = &c->sites[c->nsites];
 	char why[256], what[128], *name, *file = NULL;
+	const char *shown;
 	yaml_node_t *pn;
 
 	if (k->type != YAML_SCALAR_NODE || memchr(k->data.scalar.value, '\0',
@@ -258,13 +259,20 @@ config_load_site(struct config_loader *l, const yaml_node_t *k,
 		free(name);
 		return;
 	}
-	/* A bad name is reported, and its policy still checked. */
-	if (config_check_site_name(name, why, sizeof why) == -1)
+	/*
+	 * A bad name is reported (quoted with care), and its policy still
+	 * checked; later messages do not repeat it, since `what` would cut
+	 * a long one anywhere, inside a UTF-8 character too (fuzz_config_load).
+	 */
+	shown = name;
+	if (config_check_site_name(name, why, sizeof why) == -1) {
 		yaml_node_error(&l->y, k, "sites.list: site name %s", why);
+		shown = "(the bad name above)";
+	}
 	l->site_keys[c->nsites++] = k;
 	site->name = name;
 
-	snprintf(what, sizeof what, "sites.list.%s", name);
+	snprintf(what, sizeof what, "sites.list.%s", shown);
 	if (yaml_node_mapping(&l->y, v, what) == -1)
 		return;
 	/* A misspelt "policy" is reported once, as the typo it is. */
@@ -274,7 +282,7 @@ config_load_site(struct config_loader *l, const yaml_node_t *k,
 	strncat(what, ": ", sizeof what - strlen(what) - 1);
 	if ((pn = yaml_node_need(&l->y, v, "policy", what)) == NULL)
 		return;
-	snprintf(what, sizeof what, "sites.list.%s.policy", name);
+	snprintf(what, sizeof what, "sites.list.%s.policy", shown);
 	if (yaml_node_string(&l->y, pn, what, &file) == -1)
 		return;
 	site->policy_path = config_resolve(l->dir, file);
