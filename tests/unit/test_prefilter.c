@@ -64,6 +64,9 @@ test_scan_marks_only_what_may_match(void **state)
 	const struct policy *p = *state;
 	char got[256];
 
+	/* Off where vectorscan's AVX-512 scan misses matches. */
+	if (__builtin_cpu_supports("avx512bw"))
+		skip();
 	assert_non_null(p->prefilter);
 	/* t.empty matches the empty string: vectorscan refuses it, so it
 	 * runs always; the rest are filtered. */
@@ -127,9 +130,13 @@ test_verdicts_are_the_same_without_it(void **state)
 static void
 test_the_same_rules_compile_once(void **state)
 {
-	struct policy *again = load(policy_text), *other;
+	struct policy *again, *other;
 	char changed[2048];
 
+	/* Off where vectorscan's AVX-512 scan misses matches. */
+	if (__builtin_cpu_supports("avx512bw"))
+		skip();
+	again = load(policy_text);
 	(void)state;
 	assert_ptr_equal(again->prefilter, ((struct policy *)*state)->prefilter);
 	assert_int_equal(again->nunfiltered, 1);
@@ -156,6 +163,26 @@ test_no_regex_no_prefilter(void **state)
 	policy_free(p);
 }
 
+/* vectorscan's AVX-512 scan missed this: the verdict must not. */
+static void
+test_a_match_after_64_characters_is_found(void **state)
+{
+	struct policy *p = load("policy: avx\nrules:\n"
+	    "  - {id: ad, regex: 'a.*d', case_sensitive: true, action: reject, "
+	    "category: spam}\n");
+	char body[128], with[64], without[64];
+
+	(void)state;
+	for (int n = 55; n <= 70; n++) {
+		memset(body, 'b', (size_t)n);
+		memcpy(body + n, "aXd", 4);
+		both_ways(p, body, NULL, with, without, sizeof with);
+		assert_string_equal(with, "ad");
+		assert_string_equal(without, "ad");
+	}
+	policy_free(p);
+}
+
 int
 main(void)
 {
@@ -164,6 +191,7 @@ main(void)
 		cmocka_unit_test(test_verdicts_are_the_same_without_it),
 		cmocka_unit_test(test_the_same_rules_compile_once),
 		cmocka_unit_test(test_no_regex_no_prefilter),
+		cmocka_unit_test(test_a_match_after_64_characters_is_found),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
