@@ -5,7 +5,7 @@
 # CMake does the building; this file only strings the steps together.
 
 PACKAGES = build-essential cmake pkg-config clang libclang-rt-14-dev \
-	libpcre2-dev libvectorscan-dev libyaml-dev libutf8proc-dev libssl-dev libjansson-dev \
+	libpcre2-dev libyaml-dev libutf8proc-dev libssl-dev libjansson-dev \
 	libevent-dev libhiredis-dev libsystemd-dev libcmocka-dev \
 	python3 python3-pytest redis-server \
 	systemd man-db groff-base strace curl nodejs tmux

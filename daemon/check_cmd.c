@@ -69,7 +69,7 @@ check_cmd_policy(const char *path)
 		printf("regex prefilter: %zu of %zu regex %s filtered; %s\n",
 		    p->nregexes - p->nunfiltered, p->nregexes,
 		    plural(p->nregexes, "rule", "rules"), p->nunfiltered == 0 ?
-		    "PCRE2 runs only where vectorscan finds a candidate" :
+		    "PCRE2 runs only on texts holding one of their literals" :
 		    "the others run PCRE2 on every comment");
 	policy_free(p);
 	if (fflush(stdout) != 0 || ferror(stdout)) {

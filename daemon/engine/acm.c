@@ -109,6 +109,17 @@ acm_build(const char *const *pats, const uint32_t *lens, size_t n)
 	return a;
 }
 
+struct acm *
+acm_build_folded(const char *const *pats, const uint32_t *lens, size_t n)
+{
+	struct acm *a = acm_build(pats, lens, n);
+
+	/* No pattern holds an upper-case letter: each reads as its lower. */
+	for (int c = 'A'; c <= 'Z'; c++)
+		a->cls[c] = a->cls[c - 'A' + 'a'];
+	return a;
+}
+
 void
 acm_scan(const struct acm *a, const char *text, size_t len, acm_hit_cb cb,
     void *arg)

@@ -17,6 +17,12 @@ struct acm;
 /* Builds the automaton for patterns pats[i] of lens[i] bytes (each > 0). */
 struct acm	*acm_build(const char *const *pats, const uint32_t *lens,
 		    size_t n);
+/*
+ * The same for patterns in ASCII lower case, matched with the text's ASCII
+ * letters folded: "ab" is found in "AB" and "aB".
+ */
+struct acm	*acm_build_folded(const char *const *pats, const uint32_t *lens,
+		    size_t n);
 void		 acm_free(struct acm *);
 
 /* Called for each pattern found ending at byte `end` (exclusive). */

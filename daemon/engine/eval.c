@@ -34,7 +34,6 @@ struct eval_scratch {
 	struct ntext	 body, name;
 	struct tokens	 body_tk, name_tk;
 	struct regex_runner *rx;
-	struct prefilter_scratch *pf;
 	struct norm_subject subj[2];	/* by field: normalised UTF-8 */
 	uint8_t		*seen;		/* per rule: already a reason */
 	uint8_t		*maybe;		/* per rule: the regex might match */
@@ -95,9 +94,7 @@ eval_scratch_new(void)
 	tokens_init(&s->body_tk);
 	tokens_init(&s->name_tk);
 	s->now_us = monotonic_us;
-	if ((s->rx = regex_runner_new()) == NULL ||
-	    (s->pf = prefilter_scratch_new()) == NULL) {
-		regex_runner_free(s->rx);
+	if ((s->rx = regex_runner_new()) == NULL) {
 		free(s);
 		return NULL;
 	}
@@ -114,7 +111,6 @@ eval_scratch_free(struct eval_scratch *s)
 	tokens_free(&s->body_tk);
 	tokens_free(&s->name_tk);
 	regex_runner_free(s->rx);
-	prefilter_scratch_free(s->pf);
 	for (int f = 0; f < 2; f++) {
 		free(s->subj[f].buf);
 		free(s->subj[f].map);
@@ -376,10 +372,10 @@ prefilter_texts(const struct policy *p, struct eval_scratch *s,
 			continue;
 		if (norm) {
 			ns = normalized_subject(s, name ? &s->name : &s->body);
-			prefilter_scan(p->prefilter, s->pf, t, ns->buf,
+			prefilter_scan(p->prefilter, t, ns->buf,
 			    ns->len, s->maybe);
 		} else
-			prefilter_scan(p->prefilter, s->pf, t, name ?
+			prefilter_scan(p->prefilter, t, name ?
 			    c->author_name : c->body, name ?
 			    c->author_name_len : c->body_len, s->maybe);
 	}
@@ -388,8 +384,7 @@ prefilter_texts(const struct policy *p, struct eval_scratch *s,
 /*
  * Runs the regex rules (under the time budget) and the checks.  The time
  * the prefilter's scans take is not the rules' and is left out of the
- * budget: the scans are linear in the text, and the first one of a process
- * also sizes vectorscan's scratch space.
+ * budget: the scans are linear in the text, with no rule's cost in them.
  */
 static void
 run_rules(const struct policy *p, struct eval_scratch *s, struct verdict *v,

@@ -16,6 +16,7 @@
 #include <string.h>
 
 /* \C could split a character and hand back a span inside one. */
+/* regex_literals.c reads patterns as these options make PCRE2 read them. */
 #define REGEX_OPTIONS	(PCRE2_UTF | PCRE2_UCP | PCRE2_NEVER_BACKSLASH_C)
 
 /* The JIT stack grows on demand; pcre2jit(3) calls 1 MiB plenty. */

@@ -27,13 +27,6 @@
 # (the top frame in code of no object), are suppressed.  Invalid reads are
 # not suppressed.
 #
-# Nothing is suppressed for vectorscan (libhs, the regex prefilter): it
-# gives memcheck no report.  Debian builds it with a fat runtime that picks
-# its code by CPUID when it is loaded, and valgrind (3.19) shows the
-# program a CPU without AVX-512, which it cannot run: under valgrind libhs
-# runs its AVX2 code, even on a machine where commentd alone runs the
-# AVX-512 code (docs/reliability.md says what that difference found).
-#
 # commentctl is built too: its tests drive a daemon under valgrind with it;
 # commentctl itself runs as it is.
 set -eu

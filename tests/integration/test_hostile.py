@@ -215,9 +215,8 @@ def test_random_bytes_to_submit_and_admin(make_daemon, redis_server):
     none gets a 5xx, every slot comes back, and the daemon then answers
     normal requests correctly.  One in HOLD_ONE_IN is left open after its
     bytes, so that the daemon has to close it; the rest half-close."""
-    # The cap is far above the 48 clients: connections refused for their
-    # bytes hold their slot until the next sweep (see the test below), and
-    # a refusal at the cap would keep the bytes from the parser.
+    # The cap is far above the 48 clients, so that no connection is
+    # refused at the cap, which would keep its bytes from the parser.
     d = make_daemon(redis=redis_server.socket, limits={
         "max_connections": 4096, "idle_timeout_ms": 1000}).start()
     rng = random.Random(RANDOM_SEED)
