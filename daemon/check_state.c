@@ -13,6 +13,7 @@
  */
 #include "check_state.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 
 #include "check_int.h"
 #include "conn.h"
+#include "errlist.h"
 #include "eval_state.h"
 #include "fingerprint.h"
 #include "gcra.h"
@@ -59,28 +61,6 @@ check_job_free(struct check_job *job)
 	free(job);
 }
 
-/* Writes s into buf for a key=value log line: quoted, controls escaped. */
-static const char *
-log_value(const char *s, size_t len, char *buf, size_t size)
-{
-	size_t o = 0;
-
-	buf[o++] = '"';
-	for (size_t i = 0; i < len && o + 6 < size; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '"' || c == '\\') {
-			buf[o++] = '\\';
-			buf[o++] = (char)c;
-		} else if (c < 0x20 || c == 0x7f)
-			o += (size_t)snprintf(buf + o, size - o, "\\x%02x", c);
-		else
-			buf[o++] = (char)c;
-	}
-	buf[o++] = '"';
-	buf[o] = '\0';
-	return buf;
-}
-
 /* The one log line of a decision: ids, site, decision, rules, time. */
 static void
 log_decision(const struct check_request *cr, const char *site,
@@ -97,7 +77,7 @@ log_decision(const struct check_request *cr, const char *site,
 		    i ? "," : "", v->reasons[i].id);
 	log_info("decision id=%s site=%s decision=%s score=%d rules=%s "
 	    "dry_run=%d spooled=%d us=%llu",
-	    log_value(cr->id, cr->id_len, id, sizeof id), site,
+	    errlist_quote(cr->id, cr->id_len, SIZE_MAX, id, sizeof id), site,
 	    decision_name(v->decision), v->score, rules[0] ? rules : "-",
 	    cr->dry_run, spooled, (unsigned long long)took);
 }

@@ -6,6 +6,7 @@
 #include "errlist.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,22 +79,29 @@ errlist_quote(const char *text, size_t len, size_t max, char *buf,
 	size_t o = 0;
 
 	buf[o++] = '"';
-	for (size_t i = 0; i < len && o + 8 < size; i++) {
+	for (size_t i = 0; i < len; i++) {
 		unsigned char ch = (unsigned char)text[i];
+		bool first = (ch & 0xc0) != 0x80;
 
-		/* Cut only before a character's first byte, never inside it. */
-		if (i >= max && (ch & 0xc0) != 0x80) {
+		/*
+		 * Cut only before a character's first byte, never inside it:
+		 * after `max` bytes, or where the longest character (four
+		 * bytes, or an escape of four) then `..."` might not fit.
+		 */
+		if (first && (i >= max || o + 4 + 3 + 2 > size)) {
 			memcpy(buf + o, "...", 3);
 			o += 3;
 			break;
 		}
+		if (!first && o + 1 + 3 + 2 > size)
+			break;		/* only after invalid UTF-8 */
 		if (ch == '"' || ch == '\\') {
 			buf[o++] = '\\';
 			buf[o++] = (char)ch;
 		} else if (ch == '\n') {
 			buf[o++] = '\\';
 			buf[o++] = 'n';
-		} else if (ch < 0x20)
+		} else if (ch < 0x20 || ch == 0x7f)
 			o += (size_t)snprintf(buf + o, size - o, "\\x%02x", ch);
 		else
 			buf[o++] = (char)ch;

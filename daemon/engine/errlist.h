@@ -27,7 +27,8 @@ void	errlist_add(struct errlist *, const char *file, unsigned line,
 /*
  * Writes text[0, len) into buf as a quoted string for a message: quotes and
  * backslashes escaped, control characters as \n or \xNN, cut with "..."
- * after `max` bytes (never inside a character).  Returns buf.
+ * after `max` bytes or where buf is full (never inside a character).
+ * size must be at least 12.  Returns buf.
  */
 const char *errlist_quote(const char *text, size_t len, size_t max,
 	    char *buf, size_t size);

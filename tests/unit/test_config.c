@@ -8,6 +8,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include <sys/stat.h>
 
 #include <cmocka.h>
+#include <utf8proc.h>
 
 #include "errs_check.h"
 
@@ -261,6 +263,52 @@ test_error_cases(void **state)
 		errlist_free(&e);
 	}
 	assert_int_equal(bad, 0);
+}
+
+/* Whether s is valid UTF-8 to its end. */
+static bool
+utf8_valid(const char *s)
+{
+	utf8proc_int32_t cp;
+	utf8proc_ssize_t n, len = (utf8proc_ssize_t)strlen(s);
+
+	for (utf8proc_ssize_t i = 0; i < len; i += n)
+		if ((n = utf8proc_iterate((const utf8proc_uint8_t *)s + i,
+		    len - i, &cp)) <= 0)
+			return false;
+	return true;
+}
+
+/*
+ * A quoted value is cut before a character, never inside one, however
+ * its escapes fill the message (fuzz_config_load found a tab-filled
+ * scalar whose quote was cut inside a three-byte character).
+ */
+static void
+test_quoted_values_are_cut_between_characters(void **state)
+{
+	char yaml[512];
+	struct config *c = NULL;
+	struct errlist e;
+	size_t o = 0;
+
+	(void)state;
+	for (int skew = 0; skew < 4; skew++) {
+		o = (size_t)snprintf(yaml, sizeof yaml, "x%.*s", skew, "yyy");
+		for (int i = 0; i < 40; i++)
+			yaml[o++] = '\t';
+		for (int i = 0; i < 40; i++)
+			o += (size_t)snprintf(yaml + o, sizeof yaml - o,
+			    "\xe5\x93\x96");
+		yaml[o++] = '\n';
+		yaml[o] = '\0';
+		errlist_init(&e);
+		assert_int_equal(load(yaml, &c, &e), -1);
+		assert_int_equal(e.n, 1);
+		assert_true(utf8_valid(e.msgs[0]));
+		assert_non_null(strstr(e.msgs[0], "...\""));
+		errlist_free(&e);
+	}
 }
 
 /* One mistake gives one message, not a cascade of follow-on errors. */
@@ -981,6 +1029,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_error_cases),
 		cmocka_unit_test(test_error_counts),
+		cmocka_unit_test(test_quoted_values_are_cut_between_characters),
 		cmocka_unit_test(test_all_errors_in_one_run),
 		cmocka_unit_test(test_policy_error_position),
 		cmocka_unit_test(test_defaults),
