@@ -18,6 +18,7 @@ struct acm {
 	uint32_t	*delta;		/* nstates x nclasses */
 	int32_t		*out;		/* state -> first output, or -1 */
 	int32_t		*dict;		/* state -> next state with outputs, or -1 */
+	int32_t		*emit;		/* state -> first state of its outputs, or -1 */
 	uint32_t	*out_pattern;	/* output -> pattern */
 	int32_t		*out_next;	/* output -> next output of the state */
 };
@@ -30,6 +31,7 @@ acm_free(struct acm *a)
 	free(a->delta);
 	free(a->out);
 	free(a->dict);
+	free(a->emit);
 	free(a->out_pattern);
 	free(a->out_next);
 	free(a);
@@ -106,6 +108,10 @@ acm_build(const char *const *pats, const uint32_t *lens, size_t n)
 	}
 	free(queue);
 	free(fail);
+	/* One look-up a byte in the scan: mostly -1, no output here. */
+	a->emit = xcalloc(a->nstates, sizeof *a->emit);
+	for (uint32_t st = 0; st < a->nstates; st++)
+		a->emit[st] = a->out[st] >= 0 ? (int32_t)st : a->dict[st];
 	return a;
 }
 
@@ -130,8 +136,7 @@ acm_scan(const struct acm *a, const char *text, size_t len, acm_hit_cb cb,
 		return;
 	for (size_t i = 0; i < len; i++) {
 		s = a->delta[s * a->nclasses + a->cls[(unsigned char)text[i]]];
-		for (int32_t t = a->out[s] >= 0 ? (int32_t)s : a->dict[s]; t >= 0;
-		    t = a->dict[t])
+		for (int32_t t = a->emit[s]; t >= 0; t = a->dict[t])
 			for (int32_t o = a->out[t]; o >= 0; o = a->out_next[o])
 				cb(arg, a->out_pattern[o], i + 1);
 	}

@@ -23,6 +23,7 @@ struct prefilter_text {
 	struct acm	*acm;
 	uint32_t	*rule;		/* literal -> rule index */
 	size_t		 n, cap;
+	size_t		 nrules;	/* the rules the literals are of */
 };
 
 struct prefilter {
@@ -60,6 +61,7 @@ prefilter_add(struct prefilter *pf, struct prefilter_lits *lits,
 	if (regex_literals(r->pattern, strlen(r->pattern), r->case_sensitive,
 	    rl) == -1)
 		return false;
+	t->nrules++;
 	for (size_t k = 0; k < rl->n; k++) {
 		t->rule = xgrow(t->rule, &t->cap, t->n + 1, sizeof *t->rule);
 		l->pat = xgrow(l->pat, &l->pat_cap, t->n + 1, sizeof *l->pat);
@@ -73,6 +75,13 @@ prefilter_add(struct prefilter *pf, struct prefilter_lits *lits,
 
 struct prefilter *
 prefilter_build(const struct policy *p, size_t *unfiltered)
+{
+	return prefilter_build_min(p, PREFILTER_MIN_RULES, unfiltered);
+}
+
+struct prefilter *
+prefilter_build_min(const struct policy *p, size_t min_rules,
+    size_t *unfiltered)
 {
 	struct prefilter *pf = xcalloc(1, sizeof *pf);
 	struct prefilter_lits lits[PREFILTER_TEXTS];
@@ -92,9 +101,17 @@ prefilter_build(const struct policy *p, size_t *unfiltered)
 		}
 	}
 	for (int t = 0; t < PREFILTER_TEXTS; t++) {
-		if (pf->texts[t].n > 0)
-			pf->texts[t].acm = acm_build_folded(lits[t].pat,
-			    lits[t].len, pf->texts[t].n);
+		struct prefilter_text *pt = &pf->texts[t];
+
+		if (pt->nrules >= min_rules)
+			pt->acm = acm_build_folded(lits[t].pat, lits[t].len,
+			    pt->n);
+		else			/* too few to pay: they run always */
+			for (size_t k = 0; k < pt->n; k++)
+				if (!pf->always[pt->rule[k]]) {
+					pf->always[pt->rule[k]] = 1;
+					nalways++;
+				}
 		free(lits[t].pat);
 		free(lits[t].len);
 	}

@@ -26,6 +26,23 @@ static const char *policy_text =
 
 #include "policy_fixture.h"
 
+/*
+ * The group's policy with every rule the prefilter can take filtered: a
+ * load leaves the normalised text's and the name's one rule each to PCRE2
+ * alone (test_too_few_rules_on_a_text_run_always).
+ */
+static int
+setup_every_rule(void **state)
+{
+	struct policy *p;
+
+	setup(state);
+	p = *state;
+	prefilter_free(p->prefilter);
+	p->prefilter = prefilter_build_min(p, 1, &p->nunfiltered);
+	return 0;
+}
+
 static size_t
 rule_index(const struct policy *p, const char *id)
 {
@@ -127,6 +144,32 @@ test_verdicts_are_the_same_without_it(void **state)
 }
 
 static void
+test_too_few_rules_on_a_text_run_always(void **state)
+{
+	struct policy *p = load(policy_text);
+	char got[256];
+
+	(void)state;
+	/* Four rules read the body as sent: filtered.  t.norm and t.name
+	 * are alone on their texts, and t.empty has no literal. */
+	assert_non_null(p->prefilter);
+	assert_int_equal(p->nunfiltered, 3);
+	marked(p, 0, "a calm comment", got, sizeof got);
+	assert_string_equal(got, "t.norm,t.empty,t.name");
+	marked(p, 0, "cheap watches", got, sizeof got);
+	assert_string_equal(got, "t.word,t.norm,t.empty,t.name");
+	policy_free(p);
+	/* The shipped policy has three rules with literals on the body. */
+	p = load("policy: three\nrules:\n"
+	    "  - {id: a, regex: 'alpha', action: queue, category: spam}\n"
+	    "  - {id: b, regex: 'beta', action: queue, category: spam}\n"
+	    "  - {id: c, regex: 'gamma', action: queue, category: spam}\n");
+	assert_null(p->prefilter);
+	assert_int_equal(p->nunfiltered, 3);
+	policy_free(p);
+}
+
+static void
 test_no_regex_no_prefilter(void **state)
 {
 	struct policy *p = load("policy: none\nrules:\n"
@@ -151,6 +194,9 @@ test_a_match_after_64_characters_is_found(void **state)
 	char body[128], with[64], without[64];
 
 	(void)state;
+	prefilter_free(p->prefilter);
+	p->prefilter = prefilter_build_min(p, 1, &p->nunfiltered);
+	assert_non_null(p->prefilter);
 	for (int n = 55; n <= 70; n++) {
 		memset(body, 'b', (size_t)n);
 		memcpy(body + n, "aXd", 4);
@@ -167,9 +213,10 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_scan_marks_only_what_may_match),
 		cmocka_unit_test(test_verdicts_are_the_same_without_it),
+		cmocka_unit_test(test_too_few_rules_on_a_text_run_always),
 		cmocka_unit_test(test_no_regex_no_prefilter),
 		cmocka_unit_test(test_a_match_after_64_characters_is_found),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup_every_rule, teardown);
 }
