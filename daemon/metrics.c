@@ -90,6 +90,7 @@ struct metrics {
 	uint64_t	 spool_refused;	/* queued, Redis away, spool failed */
 	bool		 spool_failing;
 	bool		 last_reload_failed;
+	uint64_t	 last_reload_us;	/* how long the last one took */
 	int64_t		 conn_open;
 	uint64_t	 conn_accepted, conn_rejected;
 	uint64_t	 limits[METRICS_NLIMITS];
@@ -276,12 +277,14 @@ metrics_rule_overflow(const struct metrics *m)
 
 /*
  * Counts a reload attempt and, if it failed, a failure; remembers which, so
- * an alert can clear itself when a later reload succeeds.
+ * an alert can clear itself when a later reload succeeds, and how long it
+ * took, as requests wait for a reload on the event loop.
  */
 void
-metrics_reload(struct metrics *m, bool ok)
+metrics_reload(struct metrics *m, bool ok, uint64_t took_us)
 {
 	m->reloads++;
+	m->last_reload_us = took_us;
 	if (!ok)
 		m->reload_failures++;
 	m->last_reload_failed = !ok;
@@ -557,6 +560,7 @@ static void
 metrics_render_server(const struct metrics *m, struct metrics_buf *b)
 {
 	struct metrics_label l = { "kind", NULL };
+	char secs[32];
 	size_t i;
 
 	metrics_render_counter(b, "commentd_reloads_total",
@@ -588,6 +592,12 @@ metrics_render_server(const struct metrics *m, struct metrics_buf *b)
 	metrics_render_gauge(b, "commentd_reload_last_successful",
 	    "1 unless the last reload failed (the files on disk are then not "
 	    "what is serving).", m->last_reload_failed ? 0 : 1);
+	metrics_buf_family(b, "commentd_reload_last_duration_seconds", "gauge",
+	    "How long the last reload took, successful or not (0 before the "
+	    "first); requests wait for it.");
+	metrics_seconds(secs, sizeof secs, m->last_reload_us);
+	metrics_buf_sample(b, "commentd_reload_last_duration_seconds", NULL, 0,
+	    secs);
 	metrics_render_gauge(b, "commentd_connections_open",
 	    "Client connections open now.", m->conn_open);
 	metrics_render_counter(b, "commentd_connections_accepted_total",

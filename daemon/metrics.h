@@ -77,8 +77,8 @@ void	metrics_decision(struct metrics *, const char *site, enum decision);
 void	metrics_rule_hit(struct metrics *, const char *site,
 	    const char *rule);
 
-/* A reload attempt and whether it succeeded. */
-void	metrics_reload(struct metrics *, bool ok);
+/* A reload attempt, whether it succeeded and how long it took. */
+void	metrics_reload(struct metrics *, bool ok, uint64_t took_us);
 
 /* A queued comment went to the spool (Redis could not take it). */
 void	metrics_spooled(struct metrics *);

@@ -425,6 +425,17 @@ server_listen(struct server *srv, char **cause)
 	return 0;
 }
 
+/* Microseconds since *t0 (CLOCK_MONOTONIC). */
+static uint64_t
+since_us(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return ((uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000) -
+	    ((uint64_t)t0->tv_sec * 1000000u + (uint64_t)t0->tv_nsec / 1000);
+}
+
 int
 server_reload(struct server *srv, struct errlist *errs_out)
 {
@@ -446,7 +457,7 @@ server_reload(struct server *srv, struct errlist *errs_out)
 		log_warnx("reload failed: %zu errors; the running "
 		    "configuration keeps serving", errs.n);
 		config_free(next);
-		metrics_reload(srv->metrics, false);
+		metrics_reload(srv->metrics, false, since_us(&ts));
 	} else {
 		/* A request still waiting on Redis holds its own reference. */
 		config_unref(srv->cfg);
@@ -458,7 +469,7 @@ server_reload(struct server *srv, struct errlist *errs_out)
 		if (log_parse_level(config_log_level_name(next->log_level),
 		    &level) == 0)
 			log_set_level(level);
-		metrics_reload(srv->metrics, true);
+		metrics_reload(srv->metrics, true, since_us(&ts));
 		log_info("reloaded %s: %zu sites", srv->config_path,
 		    next->nsites);
 	}

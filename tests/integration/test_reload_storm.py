@@ -135,11 +135,15 @@ def make_body(comments, prefix):
     return body
 
 
-def metric(d, name):
+def metric_value(d, name):
     for line in d.get("/metrics")[1].decode().splitlines():
         if line.startswith(name + " "):
-            return int(float(line.split()[1]))
+            return float(line.split()[1])
     raise AssertionError(f"{name} not in /metrics")
+
+
+def metric(d, name):
+    return int(metric_value(d, name))
 
 
 def storm(d, live, order, paths):
@@ -293,6 +297,10 @@ def test_storm_of_broken_reloads_keeps_the_good_policy(make_daemon,
     d.signal(signal.SIGHUP)
     assert wait_for(lambda: metric(d, "commentd_reload_last_successful")
                     == 0), d.log()[-2000:]
+    # A failed reload is timed too: more than nothing, far less than the
+    # storm's deadlines.
+    took = metric_value(d, "commentd_reload_last_duration_seconds")
+    assert 0 < took < 5, took
     assert readyz(d)["sites"][0]["digest"] == serving
     status, data = d.check({"id": "last", "author": {"id": "u"},
                             "body": MARKER})

@@ -730,14 +730,16 @@ test_server_counters(void **state)
 	assert_line(page, "commentd_reload_last_successful 1");
 	assert_line(page, "commentd_connections_open 0");
 	assert_line(page, "commentd_limits_hit_total{kind=\"body_timeout\"} 0");
+	assert_line(page, "commentd_reload_last_duration_seconds 0");
 	free(page);
 
-	metrics_reload(m, false);
+	metrics_reload(m, false, 1500);
 	page = render(m);
 	assert_line(page, "commentd_reload_last_successful 0");
+	assert_line(page, "commentd_reload_last_duration_seconds 0.0015");
 	free(page);
-	metrics_reload(m, true);
-	metrics_reload(m, true);
+	metrics_reload(m, true, 2000000);
+	metrics_reload(m, true, 37512);
 	metrics_conn_accepted(m);
 	metrics_conn_accepted(m);
 	metrics_conn_accepted(m);
@@ -752,6 +754,7 @@ test_server_counters(void **state)
 	assert_line(page, "commentd_reloads_total 3");
 	assert_line(page, "commentd_reload_failures_total 1");
 	assert_line(page, "commentd_reload_last_successful 1");
+	assert_line(page, "commentd_reload_last_duration_seconds 0.037512");
 	assert_line(page, "commentd_connections_open 2");
 	assert_line(page, "commentd_connections_accepted_total 3");
 	assert_line(page, "commentd_connections_rejected_total 1");
@@ -827,6 +830,7 @@ test_whole_page(void **state)
 		"commentd_decisions_without_redis_total counter",
 		"commentd_queue_refused_total counter",
 		"commentd_reload_last_successful gauge",
+		"commentd_reload_last_duration_seconds gauge",
 		"commentd_connections_open gauge",
 		"commentd_connections_accepted_total counter",
 		"commentd_connections_rejected_total counter",
@@ -850,7 +854,7 @@ test_whole_page(void **state)
 		metrics_rule_hit(m, site, i % 2 ? "pii.email" : "a\\b\"c\nd");
 		metrics_limit_hit(m, (enum metrics_limit)(i % METRICS_NLIMITS));
 	}
-	metrics_reload(m, false);
+	metrics_reload(m, false, 10);
 	metrics_conn_accepted(m);
 	metrics_conn_rejected(m);
 	assert_int_equal(metrics_policy_set(m, "s1", "news-default",
