@@ -425,29 +425,16 @@ server_listen(struct server *srv, char **cause)
 	return 0;
 }
 
-/* Microseconds since *t0 (CLOCK_MONOTONIC). */
-static uint64_t
-since_us(const struct timespec *t0)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return ((uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000) -
-	    ((uint64_t)t0->tv_sec * 1000000u + (uint64_t)t0->tv_nsec / 1000);
-}
-
 int
 server_reload(struct server *srv, struct errlist *errs_out)
 {
 	struct config *next = NULL;
 	struct errlist errs;
-	struct timespec ts;
 	enum log_level level;
+	uint64_t t0 = monotonic_us();
 	int rc = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	notify("RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)
-	    ts.tv_sec * 1000000ull + (unsigned long long)ts.tv_nsec / 1000);
+	notify("RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)t0);
 	errlist_init(&errs);
 	if (config_load(srv->config_path, &next, &errs) == -1 ||
 	    config_reload_check(srv->cfg, next, &errs) == -1) {
@@ -457,7 +444,7 @@ server_reload(struct server *srv, struct errlist *errs_out)
 		log_warnx("reload failed: %zu errors; the running "
 		    "configuration keeps serving", errs.n);
 		config_free(next);
-		metrics_reload(srv->metrics, false, since_us(&ts));
+		metrics_reload(srv->metrics, false, monotonic_us() - t0);
 	} else {
 		/* A request still waiting on Redis holds its own reference. */
 		config_unref(srv->cfg);
@@ -469,7 +456,7 @@ server_reload(struct server *srv, struct errlist *errs_out)
 		if (log_parse_level(config_log_level_name(next->log_level),
 		    &level) == 0)
 			log_set_level(level);
-		metrics_reload(srv->metrics, true, since_us(&ts));
+		metrics_reload(srv->metrics, true, monotonic_us() - t0);
 		log_info("reloaded %s: %zu sites", srv->config_path,
 		    next->nsites);
 	}

@@ -8,52 +8,19 @@
 
 #include <string.h>
 
+#include <utf8proc.h>
+
 #define CLASS_MAX	8	/* characters a class may stand for */
 
 /* The bytes of one UTF-8 character at p (0 if it is not one). */
 size_t
 utf8_len(const char *p, const char *end)
 {
-	unsigned char c = (unsigned char)*p;
-	size_t n = c < 0x80 ? 1 : c >= 0xc2 && c < 0xe0 ? 2 :
-	    c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xf0 && c < 0xf5 ? 4 : 0;
+	utf8proc_int32_t cp;
+	utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)p,
+	    end - p, &cp);
 
-	if (n == 0 || (size_t)(end - p) < n)
-		return 0;
-	for (size_t i = 1; i < n; i++)
-		if (((unsigned char)p[i] & 0xc0) != 0x80)
-			return 0;
-	return n;
-}
-
-/* Encodes code point cp; 0 when it is not a character. */
-static size_t
-utf8_put(unsigned long cp, char *b)
-{
-	if (cp < 0x80) {
-		b[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		b[0] = (char)(0xc0 | cp >> 6);
-		b[1] = (char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp >= 0xd800 && cp < 0xe000)
-		return 0;
-	if (cp < 0x10000) {
-		b[0] = (char)(0xe0 | cp >> 12);
-		b[1] = (char)(0x80 | (cp >> 6 & 0x3f));
-		b[2] = (char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	if (cp > 0x10ffff)
-		return 0;
-	b[0] = (char)(0xf0 | cp >> 18);
-	b[1] = (char)(0x80 | (cp >> 12 & 0x3f));
-	b[2] = (char)(0x80 | (cp >> 6 & 0x3f));
-	b[3] = (char)(0x80 | (cp & 0x3f));
-	return 4;
+	return n > 0 ? (size_t)n : 0;
 }
 
 /* The piece one character b[0, len) matches, as the scan compares it. */
@@ -166,8 +133,12 @@ parse_hex(struct parse *ps, char *b, size_t *len)
 			ps->p++;
 			digits++;
 		}
-	*len = utf8_put(cp, b);
-	return *len > 0 ? 0 : -1;
+	if (cp > 0x10ffff ||
+	    !utf8proc_codepoint_valid((utf8proc_int32_t)cp))
+		return -1;
+	*len = (size_t)utf8proc_encode_char((utf8proc_int32_t)cp,
+	    (utf8proc_uint8_t *)b);
+	return 0;
 }
 
 /* \p or \P after the letter: {name} or a single letter. */
