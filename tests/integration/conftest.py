@@ -303,12 +303,18 @@ def caught_up(d):
     return r["redis"] == "up" and r["spool_pending"] == 0
 
 
+def lost_and_twice(queued, found):
+    """The ids answered queue but not in the stream, and those in it more
+    than once (found: stream_ids())."""
+    return (sorted(queued - set(found)),
+            sorted(c for c, n in found.items() if n > 1))
+
+
 def report(name, load, found):
     """Prints what a load submitted, what was queued and what was lost;
     returns the lost and the twice-stored ids."""
     queued = load.queued()
-    lost = sorted(queued - set(found))
-    twice = sorted(c for c, n in found.items() if n > 1)
+    lost, twice = lost_and_twice(queued, found)
     print(f"\n{name}: submitted={load.total} answered={load.done} "
           f"statuses={load.statuses()} answered_queue={len(queued)} "
           f"found_in_redis={len(queued & set(found))} lost={len(lost)} "

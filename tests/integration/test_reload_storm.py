@@ -26,8 +26,8 @@ import subprocess
 import threading
 import time
 
-from conftest import (COMMENTD, SOURCE, caught_up, readyz, stream_ids,
-                      wait_for)
+from conftest import (COMMENTD, SOURCE, caught_up, lost_and_twice, readyz,
+                      stream_ids, wait_for)
 from timed_load import TimedLoad
 
 MARKER = "zqx storm marker"
@@ -209,11 +209,9 @@ def judge(name, d, load, comments, owed, redis, reloads, failures, hups,
         if MARKER in comments[a.case][0] and version is not None:
             key = f"{version[0]}:{a.decision}"
             markers[key] = markers.get(key, 0) + 1
-    queued = {a.cid for a in answers if a.status == 200 and
-              a.decision == "queue"}
+    queued = load.queued()
     found = stream_ids(redis)
-    lost = sorted(queued - set(found))
-    twice = sorted(c for c, n in found.items() if n > 1)
+    lost, twice = lost_and_twice(queued, found)
     print(f"\n{name}: clients={CLIENTS} seconds={STORM_S} "
           f"answered={len(answers)} statuses={load.statuses()} "
           f"failed={len(bad)} sighups={hups} admin_reloads={admin} "

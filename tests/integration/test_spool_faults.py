@@ -31,7 +31,8 @@ import time
 
 import pytest
 
-from conftest import QUEUE, SOURCE, caught_up, readyz, stream_ids, wait_for
+from conftest import (QUEUE, SOURCE, caught_up, lost_and_twice, readyz,
+                      stream_ids, wait_for)
 from redisproc import RedisProc
 from timed_load import TimedLoad
 
@@ -151,11 +152,9 @@ def settle(d, redis, load, name, extra=""):
     assert wait_for(lambda: caught_up(d), 30), readyz(d)
     found = stream_ids(redis)
     answers = load.snapshot()
-    queued = {a.cid for a in answers if a.status == 200 and
-              a.decision == "queue"}
+    queued = load.queued()
     refused = [a for a in answers if a.status == 503]
-    lost = sorted(queued - set(found))
-    twice = sorted(c for c, n in found.items() if n > 1)
+    lost, twice = lost_and_twice(queued, found)
     warnings = [ln for ln in d.log().splitlines() if "warning" in ln]
     print(f"\n{name}: clients={CLIENTS} submitted={len(answers)} "
           f"statuses={load.statuses()} answered_queue={len(queued)} "

@@ -117,6 +117,11 @@ class TimedLoad:
         with self.lock:
             return any(pred(a) for a in self.answers)
 
+    def queued(self):
+        """The ids of the comments answered 200 with decision queue."""
+        return {a.cid for a in self.snapshot() if a.status == 200 and
+                a.decision == "queue"}
+
     def statuses(self):
         out = {}
         for a in self.snapshot():
